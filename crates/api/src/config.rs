@@ -1,0 +1,97 @@
+//! Typed, layered configuration: defaults → `leasehold.toml` (or the file named by
+//! `LEASEHOLD_CONFIG`) → `LEASEHOLD__*` environment variables → the two variables
+//! of the public contract, `LEASEHOLD_DATABASE_URL` and `LEASEHOLD_BIND`.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// `sqlite:<path>` (created if missing) or `postgres://…`.
+    pub database_url: SecretString,
+    pub bind: String,
+    /// The built SPA; served at `/` when the directory exists.
+    pub frontend_dir: PathBuf,
+    pub log_format: LogFormat,
+    /// Lifetime of an access token.
+    pub access_token_seconds: i64,
+    /// Lifetime of a console session (its refresh tokens).
+    pub session_days: i64,
+    /// Window of the licences' "expiring soon" filter.
+    pub expiring_soon_days: i64,
+    /// Sign-in attempts per minute per client address.
+    pub login_per_minute: u32,
+    /// Coupon redemption attempts per minute per client address.
+    pub redeem_per_minute: u32,
+    /// SQLite `synchronous=FULL` (power-loss durable) instead of `NORMAL`.
+    pub sqlite_durable: bool,
+    /// Database connections per process (SQLite: readers).
+    pub max_connections: u32,
+}
+
+impl Settings {
+    pub fn load() -> Result<Self, config::ConfigError> {
+        let file =
+            std::env::var("LEASEHOLD_CONFIG").unwrap_or_else(|_| "leasehold.toml".to_owned());
+        let mut builder = config::Config::builder()
+            .set_default("database_url", "sqlite:leasehold.db")?
+            .set_default("bind", "127.0.0.1:8080")?
+            .set_default("frontend_dir", "frontend/dist")?
+            .set_default("log_format", "pretty")?
+            .set_default("access_token_seconds", 900)?
+            .set_default("session_days", 30)?
+            .set_default(
+                "expiring_soon_days",
+                leasehold_core::licence::DEFAULT_EXPIRING_SOON_DAYS,
+            )?
+            .set_default("login_per_minute", 10)?
+            .set_default("redeem_per_minute", 10)?
+            .set_default("sqlite_durable", false)?
+            .set_default("max_connections", 8)?
+            .add_source(config::File::with_name(&file).required(false))
+            .add_source(
+                config::Environment::with_prefix("LEASEHOLD")
+                    .prefix_separator("__")
+                    .separator("__"),
+            );
+        if let Ok(url) = std::env::var("LEASEHOLD_DATABASE_URL") {
+            builder = builder.set_override("database_url", url)?;
+        }
+        if let Ok(bind) = std::env::var("LEASEHOLD_BIND") {
+            builder = builder.set_override("bind", bind)?;
+        }
+        builder.build()?.try_deserialize()
+    }
+
+    /// Defaults for tests and tools: an explicit database, an ephemeral port.
+    pub fn for_database(database_url: &str) -> Self {
+        Self {
+            database_url: SecretString::from(database_url.to_owned()),
+            bind: "127.0.0.1:0".into(),
+            frontend_dir: PathBuf::from("frontend/dist"),
+            log_format: LogFormat::Pretty,
+            access_token_seconds: 900,
+            session_days: 30,
+            expiring_soon_days: leasehold_core::licence::DEFAULT_EXPIRING_SOON_DAYS,
+            login_per_minute: 1000,
+            redeem_per_minute: 1000,
+            sqlite_durable: false,
+            max_connections: 8,
+        }
+    }
+
+    pub fn store_options(&self) -> leasehold_store::StoreOptions {
+        leasehold_store::StoreOptions {
+            max_connections: self.max_connections,
+            sqlite_durable: self.sqlite_durable,
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! Demo data: a vendor, two customer organisations, products and licences in
+//! every state. Idempotent: a database that has the demo vendor admin is left alone.
+
+use crate::error::ApiError;
+use crate::service::accounts::create_user_as_system;
+use crate::service::snapshot;
+use crate::state::AppState;
+use chrono::{DateTime, Duration, Utc};
+use leasehold_core::access::{Actor, Visibility};
+use leasehold_core::ids::{LicenceId, OrganisationId, ProductId};
+use leasehold_core::licence::{Licence, Organisation, Owner, Product};
+use leasehold_core::ports::{AuditRecord, Change, ChangeSet, ListFilter, WriteContext};
+use leasehold_core::values::{CouponCode, Email, LicenceSource, Plan, Role, SeatKind};
+use rand::RngCore;
+use uuid::Uuid;
+
+pub const DEMO_PASSWORD: &str = "leasehold-demo";
+
+/// The demo logins: (e-mail, role, what they see).
+pub const DEMO_LOGINS: &[(&str, &str, &str)] = &[
+    ("admin@vendor.example", "vendor_admin", "everything"),
+    ("am@vendor.example", "account_manager", "Northwind Clinics"),
+    ("admin@northwind.example", "org_admin", "Northwind Clinics"),
+    (
+        "viewer@northwind.example",
+        "org_viewer",
+        "Northwind Clinics (read only)",
+    ),
+    ("admin@contoso.example", "org_admin", "Contoso Labs"),
+];
+
+fn system_context(now: DateTime<Utc>) -> WriteContext {
+    WriteContext {
+        actor: Actor::SYSTEM,
+        request_id: None,
+        now,
+    }
+}
+
+fn coupon() -> CouponCode {
+    let mut bytes = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    CouponCode::from_random(bytes)
+}
+
+/// Creates the demo data unless it exists. Returns whether it created anything.
+pub async fn seed(state: &AppState) -> Result<bool, ApiError> {
+    let admin = Email::parse("admin@vendor.example")?;
+    if state.store.credentials(&admin).await?.is_some() {
+        return Ok(false);
+    }
+    let now = Utc::now();
+    create_user_as_system(
+        state,
+        admin.as_str(),
+        "Vera Vendor",
+        DEMO_PASSWORD,
+        Role::VendorAdmin,
+        None,
+    )
+    .await?;
+    let manager = create_user_as_system(
+        state,
+        "am@vendor.example",
+        "Arun Manager",
+        DEMO_PASSWORD,
+        Role::AccountManager,
+        None,
+    )
+    .await?;
+
+    let northwind = Organisation {
+        id: OrganisationId::from_uuid(Uuid::now_v7()),
+        name: "Northwind Clinics".into(),
+        account_manager_id: Some(manager.id),
+        created_at: now,
+    };
+    let contoso = Organisation {
+        id: OrganisationId::from_uuid(Uuid::now_v7()),
+        name: "Contoso Labs".into(),
+        account_manager_id: None,
+        created_at: now,
+    };
+    let cad = Product {
+        id: ProductId::from_uuid(Uuid::now_v7()),
+        code: "CAD".into(),
+        name: "CAD Pro".into(),
+        seat_kind: SeatKind::Device,
+        currency: "EUR".into(),
+        prices: [
+            (Plan::Monthly, 1500),
+            (Plan::Yearly, 15000),
+            (Plan::Perpetual, 90000),
+            (Plan::Trial, 0),
+        ]
+        .into_iter()
+        .collect(),
+        default_lease_seconds: 900,
+        created_at: now,
+    };
+    let viewer = Product {
+        id: ProductId::from_uuid(Uuid::now_v7()),
+        code: "VIEW".into(),
+        name: "Viewer Floating".into(),
+        seat_kind: SeatKind::Concurrent,
+        currency: "EUR".into(),
+        prices: [(Plan::Monthly, 900), (Plan::Yearly, 9000)]
+            .into_iter()
+            .collect(),
+        default_lease_seconds: 900,
+        created_at: now,
+    };
+    let mut set = ChangeSet::default();
+    for org in [&northwind, &contoso] {
+        set.audit.push(AuditRecord {
+            organisation_id: Some(org.id),
+            product_id: None,
+            action: "organisation.created",
+            object_kind: "organisation",
+            object_id: org.id.as_uuid(),
+            before: None,
+            after: snapshot(org),
+        });
+        set.changes.push(Change::InsertOrganisation(org.clone()));
+    }
+    for product in [&cad, &viewer] {
+        set.audit.push(AuditRecord {
+            organisation_id: None,
+            product_id: Some(product.id),
+            action: "product.created",
+            object_kind: "product",
+            object_id: product.id.as_uuid(),
+            before: None,
+            after: snapshot(product),
+        });
+        set.changes.push(Change::InsertProduct(product.clone()));
+    }
+    state.store.commit(&system_context(now), set).await?;
+
+    create_user_as_system(
+        state,
+        "admin@northwind.example",
+        "Nadia North",
+        DEMO_PASSWORD,
+        Role::OrgAdmin,
+        Some(northwind.id),
+    )
+    .await?;
+    create_user_as_system(
+        state,
+        "viewer@northwind.example",
+        "Victor View",
+        DEMO_PASSWORD,
+        Role::OrgViewer,
+        Some(northwind.id),
+    )
+    .await?;
+    let nurse = create_user_as_system(
+        state,
+        "nurse@northwind.example",
+        "Nina Nurse",
+        DEMO_PASSWORD,
+        Role::Member,
+        Some(northwind.id),
+    )
+    .await?;
+    create_user_as_system(
+        state,
+        "admin@contoso.example",
+        "Carl Contoso",
+        DEMO_PASSWORD,
+        Role::OrgAdmin,
+        Some(contoso.id),
+    )
+    .await?;
+
+    let to_northwind = Owner::Organisation {
+        organisation_id: northwind.id,
+        user_id: None,
+    };
+    let to_nurse = Owner::Organisation {
+        organisation_id: northwind.id,
+        user_id: Some(nurse.id),
+    };
+    let to_contoso = Owner::Organisation {
+        organisation_id: contoso.id,
+        user_id: None,
+    };
+    // (product, plan, name, note, quantity, owner, started days ago, paused)
+    let licences: Vec<(&Product, Plan, &str, &str, u32, Owner, i64, bool)> = vec![
+        (
+            &cad,
+            Plan::Yearly,
+            "Northwind radiology workstations",
+            "Renewed every spring",
+            25,
+            to_northwind.clone(),
+            40,
+            false,
+        ),
+        (
+            &viewer,
+            Plan::Monthly,
+            "Northwind reception viewers",
+            "",
+            10,
+            to_nurse.clone(),
+            20,
+            false,
+        ),
+        (
+            &cad,
+            Plan::Monthly,
+            "Northwind night shift",
+            "Paused while the ward is closed",
+            4,
+            to_northwind.clone(),
+            10,
+            true,
+        ),
+        (
+            &cad,
+            Plan::Yearly,
+            "Northwind surgery suite",
+            "Renewal due",
+            8,
+            to_northwind.clone(),
+            350,
+            false,
+        ),
+        (
+            &viewer,
+            Plan::Monthly,
+            "Northwind pilot (ended)",
+            "Pilot finished in the autumn",
+            3,
+            to_northwind.clone(),
+            75,
+            false,
+        ),
+        (
+            &cad,
+            Plan::Trial,
+            "Contoso evaluation",
+            "Two-week trial",
+            5,
+            to_contoso.clone(),
+            3,
+            false,
+        ),
+        (
+            &viewer,
+            Plan::Yearly,
+            "Contoso lab floor",
+            "",
+            12,
+            to_contoso.clone(),
+            100,
+            false,
+        ),
+        (
+            &cad,
+            Plan::Perpetual,
+            "Contoso archive terminals",
+            "Perpetual, maintenance billed apart",
+            2,
+            to_contoso,
+            200,
+            false,
+        ),
+        (
+            &cad,
+            Plan::Yearly,
+            "Spare seats for a new customer",
+            "Hand the coupon to the customer",
+            10,
+            Owner::Unassigned,
+            0,
+            false,
+        ),
+        (
+            &viewer,
+            Plan::Monthly,
+            "Conference demo kit",
+            "",
+            3,
+            Owner::Unassigned,
+            0,
+            false,
+        ),
+    ];
+    for (product, plan, name, note, quantity, owner, days_ago, paused) in licences {
+        let start = now - Duration::days(days_ago);
+        let mut licence = Licence::new(
+            LicenceId::from_uuid(Uuid::now_v7()),
+            product,
+            plan,
+            name.into(),
+            note.into(),
+            quantity,
+            owner,
+            coupon(),
+            LicenceSource::AccountManager,
+            Some(manager.id),
+            start,
+        )?;
+        if paused {
+            licence.pause(start)?;
+        }
+        let set = ChangeSet {
+            audit: vec![AuditRecord {
+                organisation_id: licence.owner_organisation_id,
+                product_id: Some(licence.product_id),
+                action: "licence.created",
+                object_kind: "licence",
+                object_id: licence.id.as_uuid(),
+                before: None,
+                after: snapshot(&licence),
+            }],
+            changes: vec![Change::InsertLicence(licence)],
+            idempotency: None,
+        };
+        state.store.commit(&system_context(start), set).await?;
+    }
+    let organisations = state
+        .store
+        .organisations(Visibility::Everything, &ListFilter::default())
+        .await?;
+    tracing::info!(organisations = organisations.total, "demo data created");
+    Ok(true)
+}

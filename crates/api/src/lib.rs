@@ -1,0 +1,19 @@
+//! Leasehold's HTTP API and the `leasehold` binary's commands.
+//!
+//! Layers, outside in: `routes` (thin actix handlers, one file per resource,
+//! documented with utoipa) → `service` (use cases: permissions, validation, the
+//! change set and its audit entries) → `leasehold_core::ports::Store`.
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod limits;
+pub mod openapi;
+pub mod routes;
+pub mod service;
+pub mod spa;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod views;

@@ -1,0 +1,155 @@
+//! `leasehold`: the server and its administrative commands.
+
+use clap::{Parser, Subcommand};
+use leasehold_api::config::Settings;
+use leasehold_api::error::ApiError;
+use leasehold_api::startup::{build_state, Application};
+use leasehold_api::{demo, openapi, service, telemetry};
+use leasehold_core::ids::OrganisationId;
+use leasehold_core::values::Role;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "leasehold",
+    version,
+    about = "Leasehold: licences, seats and pools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API under /v1, the docs at /docs and the SPA at / (migrates first).
+    Serve,
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Manage console users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Create demo data (once) and print the demo logins.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user, e.g. the first vendor_admin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        /// vendor_admin, account_manager, org_admin, org_viewer or member.
+        #[arg(long)]
+        role: String,
+        /// The organisation of a customer role.
+        #[arg(long)]
+        organisation: Option<OrganisationId>,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(settings.log_format);
+    match run(cli.command, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let problem = error.problem();
+            eprintln!(
+                "error: {}{}",
+                problem.title,
+                problem.detail.map(|d| format!(": {d}")).unwrap_or_default()
+            );
+            for field in problem.fields {
+                eprintln!("  {}: {}", field.field, field.message);
+            }
+            if let ApiError::Internal(cause) = error {
+                eprintln!("  cause: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> Result<(), ApiError> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(settings.clone()).await?;
+            let url = format!("http://{}", settings.bind.replace("0.0.0.0", "127.0.0.1"));
+            tracing::info!(%url, "Leasehold is serving; API docs at {url}/docs");
+            app.run_until_stopped().await.map_err(ApiError::internal)
+        }
+        Command::Migrate => {
+            build_state(settings).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", openapi::spec_json().map_err(ApiError::internal)?);
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    password,
+                    role,
+                    organisation,
+                    name,
+                },
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                ApiError::Domain(leasehold_core::DomainError::field(
+                    "role",
+                    "invalid_role",
+                    "use vendor_admin, account_manager, org_admin, org_viewer or member",
+                ))
+            })?;
+            let state = build_state(settings).await?;
+            let user = service::accounts::create_user_as_system(
+                &state,
+                &email,
+                &name,
+                &password,
+                role,
+                organisation,
+            )
+            .await?;
+            println!("created {} ({}) with id {}", user.email, user.role, user.id);
+            Ok(())
+        }
+        Command::Demo => {
+            let state = build_state(settings).await?;
+            let created = demo::seed(&state).await?;
+            println!(
+                "{}",
+                if created {
+                    "demo data created"
+                } else {
+                    "demo data already present"
+                }
+            );
+            println!("demo logins (password: {}):", demo::DEMO_PASSWORD);
+            for (email, role, sees) in demo::DEMO_LOGINS {
+                println!("  {email:<28} {role:<16} {sees}");
+            }
+            Ok(())
+        }
+    }
+}

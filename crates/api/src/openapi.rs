@@ -1,0 +1,107 @@
+//! The OpenAPI document: every handler is registered through utoipa-actix-web,
+//! so a route cannot exist without appearing in the spec.
+
+use crate::routes::*;
+use actix_web::App;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Leasehold API",
+        description = "Licences, seats and pools. Errors are `application/problem+json` with a stable `code`. \
+                       Authenticate with `Authorization: Bearer <access token or API key>`."
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-in, tokens and the current user"),
+        (name = "organisations", description = "Customer organisations"),
+        (name = "users", description = "Console users"),
+        (name = "api-keys", description = "Integrations' credentials"),
+        (name = "products", description = "Products (SKUs) and their prices"),
+        (name = "licences", description = "Licences and coupons"),
+        (name = "audit", description = "The audit log"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT access token or API key")
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
+/// Registers every route of the API.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope("/v1")
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(auth::me)
+                .service(organisations::list_organisations)
+                .service(organisations::create_organisation)
+                .service(organisations::get_organisation)
+                .service(organisations::update_organisation)
+                .service(users::list_users)
+                .service(users::create_user)
+                .service(users::get_user)
+                .service(api_keys::list_api_keys)
+                .service(api_keys::create_api_key)
+                .service(api_keys::revoke_api_key)
+                .service(products::list_products)
+                .service(products::create_product)
+                .service(products::get_product)
+                .service(products::update_product)
+                .service(licences::list_licences)
+                .service(licences::create_licence)
+                .service(licences::get_licence)
+                .service(licences::update_licence)
+                .service(licences::delete_licence)
+                .service(licences::pause_licence)
+                .service(licences::resume_licence)
+                .service(coupons::redeem_coupon)
+                .service(audit::list_audit)
+                .default_service(actix_web::web::to(unknown_route)),
+        );
+}
+
+async fn unknown_route() -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+    Err(leasehold_core::DomainError::NotFound("route").into())
+}
+
+/// The document as the server serves it.
+pub fn spec() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(register)
+        .split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    api
+}
+
+/// The document as checked in at `openapi/openapi.json`.
+pub fn spec_json() -> Result<String, serde_json::Error> {
+    spec().to_pretty_json().map(|mut json| {
+        json.push('\n');
+        json
+    })
+}

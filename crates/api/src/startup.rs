@@ -1,0 +1,134 @@
+//! Builds the application: state, middleware, routes, docs and the SPA.
+
+use crate::auth::Tokens;
+use crate::config::Settings;
+use crate::error::{json_error, path_error, query_error, ApiError};
+use crate::limits::Limits;
+use crate::openapi::register;
+use crate::state::AppState;
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
+use leasehold_core::DomainError;
+use secrecy::ExposeSecret;
+use std::net::TcpListener;
+use std::sync::Arc;
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Opens the database (migrating it) and loads the signing keys.
+pub async fn build_state(settings: Settings) -> Result<AppState, ApiError> {
+    let store = leasehold_store::open(
+        settings.database_url.expose_secret(),
+        &settings.store_options(),
+    )
+    .await?;
+    let tokens = Tokens::load(store.as_ref(), settings.access_token_seconds).await?;
+    let limits = Limits::new(settings.login_per_minute, settings.redeem_per_minute);
+    Ok(AppState {
+        store,
+        tokens: Arc::new(tokens),
+        settings: Arc::new(settings),
+        limits: Arc::new(limits),
+    })
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, ApiError> {
+        let listener = TcpListener::bind(&settings.bind).map_err(ApiError::internal)?;
+        let state = build_state(settings).await?;
+        Self::with_listener(state, listener)
+    }
+
+    pub fn with_listener(state: AppState, listener: TcpListener) -> Result<Self, ApiError> {
+        let port = listener.local_addr().map_err(ApiError::internal)?.port();
+        let data = web::Data::new(state.clone());
+        let frontend = state.settings.frontend_dir.clone();
+        let serve_spa = frontend.join("index.html").is_file();
+        // One document, computed once: what /v1/openapi.json serves is what the
+        // drift test compares with openapi/openapi.json.
+        let api = crate::openapi::spec();
+        let server = HttpServer::new(move || {
+            let app = App::new()
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/v1/openapi.json", api.clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header((header::LOCATION, "/docs/"))
+                            .finish()
+                    }),
+                )
+                .app_data(data.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(64 * 1024)
+                        .error_handler(json_error),
+                )
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .into_utoipa_app()
+                .configure(register)
+                .into_app()
+                .wrap_fn(|req, srv| {
+                    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                    let response = srv.call(req);
+                    async move {
+                        let mut response = response.await?;
+                        if let Some(value) =
+                            request_id.and_then(|id| HeaderValue::from_str(&id).ok())
+                        {
+                            response
+                                .headers_mut()
+                                .insert(HeaderName::from_static("x-request-id"), value);
+                        }
+                        Ok(response)
+                    }
+                })
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::X_FRAME_OPTIONS, "DENY"))
+                        .add((header::REFERRER_POLICY, "no-referrer")),
+                )
+                .wrap(TracingLogger::default());
+            if serve_spa {
+                app.service(crate::spa::files(&frontend))
+            } else {
+                app.service(web::scope("").default_service(web::to(|| async {
+                    Err::<HttpResponse, _>(ApiError::Domain(DomainError::NotFound("page")))
+                })))
+            }
+        })
+        .listen(listener)
+        .map_err(ApiError::internal)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,22 @@
+//! What every handler shares.
+
+use crate::auth::Tokens;
+use crate::config::Settings;
+use crate::limits::Limits;
+use chrono::{DateTime, Utc};
+use leasehold_core::ports::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub tokens: Arc<Tokens>,
+    pub settings: Arc<Settings>,
+    pub limits: Arc<Limits>,
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

@@ -1,0 +1,109 @@
+//! Domain → wire conversions, at the edge only.
+
+use chrono::{DateTime, Utc};
+use leasehold_core::licence::{Organisation, Product};
+use leasehold_core::ports::{
+    ApiKey, AuditEntry, LicenceDetails, Page as DomainPage, PageRequest, User,
+};
+use leasehold_core::wire::*;
+
+pub fn page<T, V>(page: DomainPage<T>, request: PageRequest, view: impl Fn(T) -> V) -> Page<V> {
+    Page {
+        items: page.items.into_iter().map(view).collect(),
+        total: page.total,
+        page: request.page,
+        per_page: request.per_page,
+    }
+}
+
+pub fn organisation(o: Organisation) -> OrganisationView {
+    OrganisationView {
+        id: o.id,
+        name: o.name,
+        account_manager_id: o.account_manager_id,
+        created_at: o.created_at,
+    }
+}
+
+pub fn user(u: User) -> UserView {
+    UserView {
+        id: u.id,
+        email: u.email,
+        name: u.name,
+        role: u.role,
+        organisation_id: u.organisation_id,
+        created_at: u.created_at,
+    }
+}
+
+pub fn api_key(k: ApiKey) -> ApiKeyView {
+    ApiKeyView {
+        id: k.id,
+        name: k.name,
+        organisation_id: k.organisation_id,
+        scopes: k.scopes,
+        prefix: k.prefix,
+        created_at: k.created_at,
+        last_used_at: k.last_used_at,
+        revoked_at: k.revoked_at,
+    }
+}
+
+pub fn product(p: Product) -> ProductView {
+    ProductView {
+        id: p.id,
+        code: p.code,
+        name: p.name,
+        seat_kind: p.seat_kind,
+        currency: p.currency,
+        prices: p.prices,
+        default_lease_seconds: p.default_lease_seconds,
+        created_at: p.created_at,
+    }
+}
+
+/// A licence as callers see it at `now` (a running licence past its end is expired).
+pub fn licence(d: LicenceDetails, now: DateTime<Utc>) -> LicenceView {
+    let l = d.licence;
+    LicenceView {
+        id: l.id,
+        product_id: l.product_id,
+        product_name: d.product_name,
+        plan: l.plan,
+        status: l.status_at(now),
+        amount: l.amount(),
+        name: l.name,
+        note: l.note,
+        quantity: l.quantity,
+        unit_price: l.unit_price,
+        currency: l.currency,
+        owner_organisation_id: l.owner_organisation_id,
+        owner_organisation_name: d.owner_organisation_name,
+        owner_user_id: l.owner_user_id,
+        owner_user_email: d.owner_user_email,
+        coupon_code: l.coupon_code.to_string(),
+        billing_status: l.billing_status,
+        source: l.source,
+        created_at: l.created_at,
+        activated_at: l.activated_at,
+        ends_at: l.ends_at,
+        redeemed_at: l.redeemed_at,
+    }
+}
+
+pub fn audit_entry(a: AuditEntry) -> AuditEntryView {
+    AuditEntryView {
+        id: a.id,
+        at: a.at,
+        organisation_id: a.organisation_id,
+        actor_kind: a.actor.kind,
+        actor_id: a.actor.id,
+        action: a.action,
+        object_kind: a.object_kind,
+        object_id: a.object_id,
+        product_id: a.product_id,
+        before: a.before,
+        after: a.after,
+        request_id: a.request_id,
+    }
+}

@@ -1,0 +1,383 @@
+//! A typed client of Leasehold's public API. The same code runs natively (tests,
+//! the device agent) and in the browser (the SPA), where reqwest uses `fetch`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), leasehold_client::ClientError> {
+//! let mut client = leasehold_client::Client::new("http://127.0.0.1:8080");
+//! let tokens = client.login("admin@vendor.example", "correct horse battery").await?;
+//! client.set_token(Some(tokens.access_token));
+//! let page = client.list_licences(&Default::default()).await?;
+//! println!("{} licences", page.total);
+//! # Ok(()) }
+//! ```
+
+use leasehold_core::ids::{ApiKeyId, LicenceId, OrganisationId, ProductId, UserId};
+use leasehold_core::wire::*;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with a problem document.
+    #[error("{} ({}): {}", problem.title, problem.code, problem.detail.as_deref().unwrap_or(""))]
+    Api { status: u16, problem: Problem },
+    #[error("could not reach the server: {0}")]
+    Transport(String),
+    #[error("unexpected response: {0}")]
+    Decode(String),
+}
+
+impl ClientError {
+    /// The problem's stable code, or `transport` / `decode`.
+    pub fn code(&self) -> &str {
+        match self {
+            ClientError::Api { problem, .. } => &problem.code,
+            ClientError::Transport(_) => "transport",
+            ClientError::Decode(_) => "decode",
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            ClientError::Api { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+}
+
+/// A response with its status, for calls whose status matters (201 vs 200).
+#[derive(Debug, Clone)]
+pub struct Response<T> {
+    pub status: u16,
+    pub body: T,
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    /// `base_url` without a trailing slash, e.g. `http://127.0.0.1:8080`.
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base_url.trim_end_matches('/').to_owned(),
+            token: None,
+        }
+    }
+
+    /// Uses `token` (an access token or an API key) as the bearer credential.
+    pub fn set_token(&mut self, token: Option<String>) {
+        self.token = token;
+    }
+
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// A request to `path` (starting with `/`) carrying the bearer credential.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let builder = self.http.request(method, format!("{}{}", self.base, path));
+        match &self.token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    /// Sends a request and decodes a JSON body, or the problem document.
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        builder: RequestBuilder,
+    ) -> Result<Response<T>, ClientError> {
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        if status.is_success() {
+            let body = if status == StatusCode::NO_CONTENT || bytes.is_empty() {
+                serde_json::from_slice(b"null")
+            } else {
+                serde_json::from_slice(&bytes)
+            }
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+            Ok(Response {
+                status: status.as_u16(),
+                body,
+            })
+        } else {
+            let problem = serde_json::from_slice::<Problem>(&bytes).unwrap_or_else(|_| Problem {
+                problem_type: "about:blank".into(),
+                title: status.canonical_reason().unwrap_or("Error").into(),
+                status: status.as_u16(),
+                detail: Some(String::from_utf8_lossy(&bytes).chars().take(200).collect()),
+                code: "unexpected_response".into(),
+                fields: Vec::new(),
+            });
+            Err(ClientError::Api {
+                status: status.as_u16(),
+                problem,
+            })
+        }
+    }
+
+    async fn get<T: DeserializeOwned, Q: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> Result<T, ClientError> {
+        Ok(self
+            .send(self.request(Method::GET, path).query(query))
+            .await?
+            .body)
+    }
+
+    async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        Ok(self
+            .send(self.request(Method::POST, path).json(body))
+            .await?
+            .body)
+    }
+
+    fn with_idempotency(builder: RequestBuilder, key: Option<&str>) -> RequestBuilder {
+        match key {
+            Some(key) => builder.header("Idempotency-Key", key),
+            None => builder,
+        }
+    }
+
+    // ------------------------------------------------------------ auth
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<TokenResponse, ClientError> {
+        self.post(
+            "/v1/auth/login",
+            &LoginRequest {
+                email: email.into(),
+                password: password.into(),
+            },
+        )
+        .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenResponse, ClientError> {
+        self.post(
+            "/v1/auth/refresh",
+            &RefreshRequest {
+                refresh_token: refresh_token.into(),
+            },
+        )
+        .await
+    }
+
+    pub async fn logout(&self, refresh_token: Option<&str>) -> Result<(), ClientError> {
+        self.post(
+            "/v1/auth/logout",
+            &LogoutRequest {
+                refresh_token: refresh_token.map(Into::into),
+            },
+        )
+        .await
+    }
+
+    pub async fn me(&self) -> Result<Me, ClientError> {
+        self.get("/v1/me", &()).await
+    }
+
+    // ------------------------------------------------------------ organisations, users, keys
+
+    pub async fn list_organisations(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<OrganisationView>, ClientError> {
+        self.get("/v1/organisations", query).await
+    }
+
+    pub async fn get_organisation(
+        &self,
+        id: OrganisationId,
+    ) -> Result<OrganisationView, ClientError> {
+        self.get(&format!("/v1/organisations/{id}"), &()).await
+    }
+
+    pub async fn create_organisation(
+        &self,
+        body: &CreateOrganisation,
+    ) -> Result<OrganisationView, ClientError> {
+        self.post("/v1/organisations", body).await
+    }
+
+    pub async fn update_organisation(
+        &self,
+        id: OrganisationId,
+        body: &UpdateOrganisation,
+    ) -> Result<OrganisationView, ClientError> {
+        Ok(self
+            .send(
+                self.request(Method::PATCH, &format!("/v1/organisations/{id}"))
+                    .json(body),
+            )
+            .await?
+            .body)
+    }
+
+    pub async fn list_users(&self, query: &ListQuery) -> Result<Page<UserView>, ClientError> {
+        self.get("/v1/users", query).await
+    }
+
+    pub async fn get_user(&self, id: UserId) -> Result<UserView, ClientError> {
+        self.get(&format!("/v1/users/{id}"), &()).await
+    }
+
+    pub async fn create_user(&self, body: &CreateUser) -> Result<UserView, ClientError> {
+        self.post("/v1/users", body).await
+    }
+
+    pub async fn list_api_keys(&self, query: &ListQuery) -> Result<Page<ApiKeyView>, ClientError> {
+        self.get("/v1/api-keys", query).await
+    }
+
+    pub async fn create_api_key(&self, body: &CreateApiKey) -> Result<CreatedApiKey, ClientError> {
+        self.post("/v1/api-keys", body).await
+    }
+
+    pub async fn revoke_api_key(&self, id: ApiKeyId) -> Result<ApiKeyView, ClientError> {
+        Ok(self
+            .send(self.request(Method::DELETE, &format!("/v1/api-keys/{id}")))
+            .await?
+            .body)
+    }
+
+    // ------------------------------------------------------------ products
+
+    pub async fn list_products(&self, query: &ListQuery) -> Result<Page<ProductView>, ClientError> {
+        self.get("/v1/products", query).await
+    }
+
+    pub async fn get_product(&self, id: ProductId) -> Result<ProductView, ClientError> {
+        self.get(&format!("/v1/products/{id}"), &()).await
+    }
+
+    pub async fn create_product(&self, body: &CreateProduct) -> Result<ProductView, ClientError> {
+        self.post("/v1/products", body).await
+    }
+
+    pub async fn update_product(
+        &self,
+        id: ProductId,
+        body: &UpdateProduct,
+    ) -> Result<ProductView, ClientError> {
+        Ok(self
+            .send(
+                self.request(Method::PATCH, &format!("/v1/products/{id}"))
+                    .json(body),
+            )
+            .await?
+            .body)
+    }
+
+    // ------------------------------------------------------------ licences
+
+    pub async fn list_licences(
+        &self,
+        query: &LicenceQuery,
+    ) -> Result<Page<LicenceView>, ClientError> {
+        self.get("/v1/licences", query).await
+    }
+
+    pub async fn get_licence(&self, id: LicenceId) -> Result<LicenceView, ClientError> {
+        self.get(&format!("/v1/licences/{id}"), &()).await
+    }
+
+    /// Creates a licence; a retry with the same `idempotency_key` returns the same licence.
+    pub async fn create_licence(
+        &self,
+        body: &CreateLicence,
+        idempotency_key: Option<&str>,
+    ) -> Result<Response<LicenceView>, ClientError> {
+        let builder = Self::with_idempotency(
+            self.request(Method::POST, "/v1/licences").json(body),
+            idempotency_key,
+        );
+        self.send(builder).await
+    }
+
+    pub async fn update_licence(
+        &self,
+        id: LicenceId,
+        body: &UpdateLicence,
+    ) -> Result<LicenceView, ClientError> {
+        Ok(self
+            .send(
+                self.request(Method::PATCH, &format!("/v1/licences/{id}"))
+                    .json(body),
+            )
+            .await?
+            .body)
+    }
+
+    pub async fn delete_licence(&self, id: LicenceId) -> Result<(), ClientError> {
+        Ok(self
+            .send(self.request(Method::DELETE, &format!("/v1/licences/{id}")))
+            .await?
+            .body)
+    }
+
+    pub async fn pause_licence(&self, id: LicenceId) -> Result<LicenceView, ClientError> {
+        self.post(&format!("/v1/licences/{id}/pause"), &()).await
+    }
+
+    pub async fn resume_licence(&self, id: LicenceId) -> Result<LicenceView, ClientError> {
+        self.post(&format!("/v1/licences/{id}/resume"), &()).await
+    }
+
+    /// Redeems a coupon into the caller's organisation.
+    pub async fn redeem_coupon(
+        &self,
+        code: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<LicenceView, ClientError> {
+        let builder = Self::with_idempotency(
+            self.request(Method::POST, "/v1/coupons/redeem")
+                .json(&RedeemCoupon { code: code.into() }),
+            idempotency_key,
+        );
+        Ok(self.send(builder).await?.body)
+    }
+
+    // ------------------------------------------------------------ audit
+
+    pub async fn list_audit(
+        &self,
+        query: &AuditQuery,
+    ) -> Result<Page<AuditEntryView>, ClientError> {
+        self.get("/v1/audit", query).await
+    }
+}

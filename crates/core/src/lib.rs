@@ -1,0 +1,20 @@
+//! Leasehold's domain, free of I/O so that the server, the SPA (wasm) and the
+//! device agent share one definition of every rule and every wire type.
+//!
+//! - [`ids`]: typed identifiers (`LicenceId`, `OrganisationId`, …).
+//! - [`values`]: validated values (`CouponCode`, `Quantity`, `Email`, …) and enums.
+//! - [`licence`]: the licence lifecycle, billing and money rules.
+//! - [`access`]: who is asking and what they may see.
+//! - [`error`]: the domain's typed errors, each with a stable code.
+//! - [`wire`]: request and response bodies of the public API.
+//! - [`ports`]: what storage must provide (implemented by `leasehold-store`).
+
+pub mod access;
+pub mod error;
+pub mod ids;
+pub mod licence;
+pub mod ports;
+pub mod values;
+pub mod wire;
+
+pub use error::{DomainError, FieldError};

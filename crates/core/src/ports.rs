@@ -1,0 +1,404 @@
+//! What storage provides. `leasehold-store` implements [`Store`] for SQLite and
+//! PostgreSQL; the API's services depend only on this trait.
+//!
+//! Every write goes through [`Store::commit`]: the changes, their audit entries and
+//! the idempotency claim of the request are applied in one transaction, or none is.
+
+use crate::access::{Actor, Visibility};
+use crate::error::{DomainError, FieldError};
+use crate::ids::{
+    ApiKeyId, AuditEntryId, AuthSessionId, LicenceId, OrganisationId, ProductId, UserId,
+};
+use crate::licence::{Licence, Organisation, Product};
+use crate::values::{ApiScope, BillingStatus, Email, LicenceStatus, Role};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// A 1-based page of at most 100 items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl PageRequest {
+    pub const DEFAULT_PER_PAGE: u32 = 25;
+    pub const MAX_PER_PAGE: u32 = 100;
+
+    pub fn new(page: Option<u32>, per_page: Option<u32>) -> Result<Self, FieldError> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(Self::DEFAULT_PER_PAGE);
+        if page == 0 {
+            return Err(FieldError::new("page", "too_small", "pages start at 1"));
+        }
+        if per_page == 0 || per_page > Self::MAX_PER_PAGE {
+            return Err(FieldError::new(
+                "per_page",
+                "out_of_range",
+                "must be between 1 and 100",
+            ));
+        }
+        Ok(Self { page, per_page })
+    }
+
+    pub fn offset(&self) -> i64 {
+        i64::from(self.page.saturating_sub(1)) * i64::from(self.per_page)
+    }
+
+    pub fn limit(&self) -> i64 {
+        i64::from(self.per_page)
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self {
+            page: 1,
+            per_page: Self::DEFAULT_PER_PAGE,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub organisation_id: Option<OrganisationId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub name: String,
+    pub organisation_id: Option<OrganisationId>,
+    pub scopes: Vec<ApiScope>,
+    pub prefix: String,
+    pub created_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A licence with the names a list shows beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenceDetails {
+    pub licence: Licence,
+    pub product_name: String,
+    pub owner_organisation_name: Option<String>,
+    pub owner_user_email: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiring {
+    /// Ends after `now` and no later than `soon_until`.
+    Soon,
+    /// Ended at or before `now`.
+    Expired,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenceSortKey {
+    CreatedAt,
+    Name,
+    EndsAt,
+    Quantity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LicenceSort {
+    pub key: LicenceSortKey,
+    pub descending: bool,
+}
+
+impl LicenceSort {
+    pub fn parse(text: Option<&str>) -> Result<Self, FieldError> {
+        let text = text.unwrap_or("-created_at");
+        let (descending, field) = match text.strip_prefix('-') {
+            Some(field) => (true, field),
+            None => (false, text),
+        };
+        let key = match field {
+            "created_at" => LicenceSortKey::CreatedAt,
+            "name" => LicenceSortKey::Name,
+            "ends_at" => LicenceSortKey::EndsAt,
+            "quantity" => LicenceSortKey::Quantity,
+            _ => {
+                return Err(FieldError::new(
+                    "sort",
+                    "invalid_sort",
+                    "sort by created_at, name, ends_at or quantity (prefix - for descending)",
+                ))
+            }
+        };
+        Ok(Self { key, descending })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenceFilter {
+    pub organisation: Option<OrganisationId>,
+    pub user: Option<UserId>,
+    pub product: Option<ProductId>,
+    pub status: Option<LicenceStatus>,
+    pub billing_status: Option<BillingStatus>,
+    pub expiring: Option<Expiring>,
+    pub q: Option<String>,
+    pub sort: LicenceSort,
+    pub page: PageRequest,
+    /// The instant the statuses and the expiring filters are computed at.
+    pub now: DateTime<Utc>,
+    /// The end of the "expiring soon" window.
+    pub soon_until: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListFilter {
+    pub q: Option<String>,
+    pub organisation: Option<OrganisationId>,
+    pub page: PageRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub organisation: Option<OrganisationId>,
+    pub product: Option<ProductId>,
+    pub licence: Option<LicenceId>,
+    pub actor: Option<uuid::Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub page: PageRequest,
+}
+
+/// What a change does to the audit log; the actor, time and request come from
+/// the [`WriteContext`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub organisation_id: Option<OrganisationId>,
+    pub product_id: Option<ProductId>,
+    pub action: &'static str,
+    pub object_kind: &'static str,
+    pub object_id: uuid::Uuid,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: AuditEntryId,
+    pub at: DateTime<Utc>,
+    pub organisation_id: Option<OrganisationId>,
+    pub product_id: Option<ProductId>,
+    pub actor: Actor,
+    pub action: String,
+    pub object_kind: String,
+    pub object_id: uuid::Uuid,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+}
+
+/// Who writes, when, and on behalf of which request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteContext {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+/// A retried request is recognised by (scope, key); `request_hash` tells a true
+/// retry from a different request reusing the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    /// Who may replay: the principal's kind and id.
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+    /// The object the request created or changed.
+    pub resource_id: uuid::Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    InsertOrganisation(Organisation),
+    UpdateOrganisation(Organisation),
+    InsertUser {
+        user: User,
+        password_hash: String,
+    },
+    InsertApiKey {
+        key: ApiKey,
+        key_hash: String,
+    },
+    RevokeApiKey {
+        id: ApiKeyId,
+        at: DateTime<Utc>,
+    },
+    InsertProduct(Product),
+    UpdateProduct(Product),
+    InsertLicence(Licence),
+    /// Saves `licence` if the stored version is still `licence.version - 1`.
+    UpdateLicence(Licence),
+    /// Deletes the licence if the stored version is still `version` and none of its seats is held.
+    DeleteLicence {
+        id: LicenceId,
+        version: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChangeSet {
+    pub changes: Vec<Change>,
+    pub audit: Vec<AuditRecord>,
+    pub idempotency: Option<IdempotencyClaim>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Committed {
+    Applied,
+    /// The idempotency key was used before with the same request; nothing was
+    /// changed and the earlier request's object is named.
+    Replayed {
+        resource_id: uuid::Uuid,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A rule enforced by the database (a unique e-mail, a coupon redeemed twice…).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// An optimistic update found the row changed since it was read.
+    #[error("the object changed since it was read")]
+    Stale,
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+/// A console session: the refresh-token family of one sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSession {
+    pub id: AuthSessionId,
+    pub user_id: UserId,
+    pub refresh_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    Rotated {
+        session_id: AuthSessionId,
+        user: User,
+    },
+    /// The token was already used once: the whole session is revoked (theft detection).
+    Reused,
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies a change set atomically; see the module documentation.
+    async fn commit(&self, ctx: &WriteContext, set: ChangeSet) -> Result<Committed, StoreError>;
+
+    /// The request hash and resource of an earlier request with this idempotency key.
+    async fn idempotency_record(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<(String, uuid::Uuid)>, StoreError>;
+
+    /// Is the database reachable?
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn organisation(
+        &self,
+        vis: Visibility,
+        id: OrganisationId,
+    ) -> Result<Option<Organisation>, StoreError>;
+    async fn organisations(
+        &self,
+        vis: Visibility,
+        filter: &ListFilter,
+    ) -> Result<Page<Organisation>, StoreError>;
+
+    async fn user(&self, vis: Visibility, id: UserId) -> Result<Option<User>, StoreError>;
+    async fn users(&self, vis: Visibility, filter: &ListFilter) -> Result<Page<User>, StoreError>;
+    /// The user and their password hash, for signing in.
+    async fn credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError>;
+
+    async fn start_auth_session(&self, session: &AuthSession) -> Result<(), StoreError>;
+    /// Exchanges a refresh token (by hash) for a new one in the same session.
+    async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        new_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, StoreError>;
+    /// Revokes the session (by id, or by a refresh token's hash).
+    async fn end_auth_session(
+        &self,
+        id: Option<AuthSessionId>,
+        refresh_hash: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn auth_session_live(
+        &self,
+        id: AuthSessionId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    async fn api_key(&self, vis: Visibility, id: ApiKeyId) -> Result<Option<ApiKey>, StoreError>;
+    async fn api_keys(
+        &self,
+        vis: Visibility,
+        filter: &ListFilter,
+    ) -> Result<Page<ApiKey>, StoreError>;
+    /// A live (unrevoked) key by the hash of its secret; records its use.
+    async fn authenticate_api_key(
+        &self,
+        key_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ApiKey>, StoreError>;
+
+    async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError>;
+    async fn products(&self, filter: &ListFilter) -> Result<Page<Product>, StoreError>;
+
+    async fn licence(
+        &self,
+        vis: Visibility,
+        id: LicenceId,
+    ) -> Result<Option<LicenceDetails>, StoreError>;
+    async fn licences(
+        &self,
+        vis: Visibility,
+        filter: &LicenceFilter,
+    ) -> Result<Page<LicenceDetails>, StoreError>;
+    /// Any licence by its coupon code, whoever owns it (redemption).
+    async fn licence_by_coupon(&self, code: &str) -> Result<Option<Licence>, StoreError>;
+
+    async fn audit(
+        &self,
+        vis: Visibility,
+        filter: &AuditFilter,
+    ) -> Result<Page<AuditEntry>, StoreError>;
+
+    /// Stored signing keys (key id, PKCS#8 private key), newest first.
+    async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// Stores a signing key unless one exists already; returns the newest.
+    async fn ensure_signing_key(
+        &self,
+        kid: &str,
+        pkcs8: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(String, Vec<u8>), StoreError>;
+}

@@ -1,0 +1,393 @@
+//! Request and response bodies of the public API, shared by the server, the typed
+//! client, the SPA and the device agent. Schemas are derived only with the
+//! `openapi` feature, so the browser bundle carries serde and nothing more.
+
+use crate::access::ActorKind;
+use crate::error::FieldError;
+use crate::ids::{ApiKeyId, AuditEntryId, LicenceId, OrganisationId, ProductId, UserId};
+use crate::values::{ApiScope, BillingStatus, LicenceSource, LicenceStatus, Plan, Role, SeatKind};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An RFC 9457 problem document: every error the API returns has this shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    /// A URI naming the problem type (`https://leasehold.dev/problems/<code>`).
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The stable machine code, e.g. `licence_in_use`.
+    pub code: String,
+    /// The offending fields of a request that failed validation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+/// One page of a list, with the total across all pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    pub status: String,
+}
+
+// ---------------------------------------------------------------- auth
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LogoutRequest {
+    /// Ends the session this refresh token belongs to; without it, the session of
+    /// the access token is ended.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenResponse {
+    /// A short-lived EdDSA JWT; send it as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Single use: exchanging it at `/v1/auth/refresh` returns a new one.
+    pub refresh_token: String,
+    pub user: Me,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub organisation_id: Option<OrganisationId>,
+    pub organisation_name: Option<String>,
+}
+
+// ---------------------------------------------------------------- organisations and users
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrganisationView {
+    pub id: OrganisationId,
+    pub name: String,
+    pub account_manager_id: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateOrganisation {
+    pub name: String,
+    #[serde(default)]
+    pub account_manager_id: Option<UserId>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateOrganisation {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub account_manager_id: Option<UserId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserView {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub organisation_id: Option<OrganisationId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateUser {
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    pub password: String,
+    pub role: Role,
+    #[serde(default)]
+    pub organisation_id: Option<OrganisationId>,
+}
+
+// ---------------------------------------------------------------- API keys
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiKeyView {
+    pub id: ApiKeyId,
+    pub name: String,
+    /// `null` for a vendor integration's key.
+    pub organisation_id: Option<OrganisationId>,
+    pub scopes: Vec<ApiScope>,
+    /// The first characters of the key, to tell keys apart.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateApiKey {
+    pub name: String,
+    #[serde(default)]
+    pub organisation_id: Option<OrganisationId>,
+    pub scopes: Vec<ApiScope>,
+}
+
+/// The new key. `key` is shown this once and stored only as a hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedApiKey {
+    pub id: ApiKeyId,
+    pub key: String,
+    pub api_key: ApiKeyView,
+}
+
+// ---------------------------------------------------------------- products
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProductView {
+    pub id: ProductId,
+    pub code: String,
+    pub name: String,
+    pub seat_kind: SeatKind,
+    pub currency: String,
+    /// Price of one seat per plan, in minor units (e.g. `{"monthly": 1500}`).
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, i64>))]
+    pub prices: BTreeMap<Plan, i64>,
+    pub default_lease_seconds: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateProduct {
+    pub code: String,
+    pub name: String,
+    pub seat_kind: SeatKind,
+    pub currency: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, i64>))]
+    pub prices: BTreeMap<Plan, i64>,
+    #[serde(default)]
+    pub default_lease_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateProduct {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<BTreeMap<String, i64>>))]
+    pub prices: Option<BTreeMap<Plan, i64>>,
+    #[serde(default)]
+    pub default_lease_seconds: Option<i64>,
+}
+
+// ---------------------------------------------------------------- licences
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LicenceView {
+    pub id: LicenceId,
+    pub product_id: ProductId,
+    pub product_name: String,
+    pub plan: Plan,
+    pub name: String,
+    pub note: String,
+    pub quantity: u32,
+    /// Price of one seat, in minor units of `currency`.
+    pub unit_price: i64,
+    /// `unit_price × quantity`, in minor units of `currency`.
+    pub amount: i64,
+    pub currency: String,
+    pub owner_organisation_id: Option<OrganisationId>,
+    pub owner_organisation_name: Option<String>,
+    pub owner_user_id: Option<UserId>,
+    pub owner_user_email: Option<String>,
+    /// The 8-character code a customer redeems.
+    pub coupon_code: String,
+    /// Lifecycle: `unassigned`, `active`, `paused` or `expired`.
+    pub status: LicenceStatus,
+    /// Billing, shown beside the lifecycle: `uninvoiced`, `invoiced` or `paid`.
+    pub billing_status: BillingStatus,
+    pub source: LicenceSource,
+    pub created_at: DateTime<Utc>,
+    pub activated_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub redeemed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateLicence {
+    pub product_id: ProductId,
+    pub plan: Plan,
+    pub name: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub quantity: i64,
+    /// Leave out (with `owner_user_id`) to create an unassigned licence whose
+    /// coupon is handed to a customer.
+    #[serde(default)]
+    pub owner_organisation_id: Option<OrganisationId>,
+    #[serde(default)]
+    pub owner_user_id: Option<UserId>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateLicence {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+    /// Assigns an unassigned licence (or changes the user within its organisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_organisation_id: Option<OrganisationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_user_id: Option<UserId>,
+    /// Moves the end of the term (vendor staff extend or shorten a licence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RedeemCoupon {
+    pub code: String,
+}
+
+/// Query of `GET /v1/licences`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct LicenceQuery {
+    /// Only licences owned by this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserId>,
+    /// Only licences owned by this organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductId>,
+    /// Lifecycle status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<LicenceStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_status: Option<BillingStatus>,
+    /// `soon` (ends within the configured window, 30 days by default) or `expired`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiring: Option<String>,
+    /// Keyword matched against name, note, coupon code, owner organisation and owner e-mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// `created_at`, `name`, `ends_at` or `quantity`; prefix `-` for descending. Default `-created_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    /// 1-based page number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Items per page, 1–100 (default 25).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}
+
+/// Query of the plain lists (organisations, users, products, API keys).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct ListQuery {
+    /// Keyword.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Only this organisation's (vendor staff).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}
+
+// ---------------------------------------------------------------- audit
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntryView {
+    pub id: AuditEntryId,
+    pub at: DateTime<Utc>,
+    pub organisation_id: Option<OrganisationId>,
+    pub actor_kind: ActorKind,
+    pub actor_id: Option<uuid::Uuid>,
+    /// e.g. `licence.created`, `licence.paused`, `coupon.redeemed`.
+    pub action: String,
+    pub object_kind: String,
+    pub object_id: uuid::Uuid,
+    pub product_id: Option<ProductId>,
+    /// The object before the change (`null` on creation).
+    pub before: Option<serde_json::Value>,
+    /// The object after the change (`null` on deletion).
+    pub after: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+}
+
+/// Query of `GET /v1/audit`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct AuditQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<LicenceId>,
+    /// The id of the user or API key that acted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<uuid::Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}

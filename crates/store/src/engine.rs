@@ -1,0 +1,795 @@
+// The SQL of both engines, compiled once per engine by `include!` from
+// `sqlite.rs` and `postgres.rs`, each of which defines `Db`, `Engine` (with
+// `begin()` and `reader()`) and `LOCK_SIGNING_KEYS` before including this file.
+// Placeholders are `$n`, which both engines accept; dynamic queries use
+// `QueryBuilder`, which writes each engine's own placeholders.
+
+use crate::rows::*;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use leasehold_core::access::Visibility;
+use leasehold_core::error::DomainError;
+use leasehold_core::ids::*;
+use leasehold_core::licence::{Licence, Organisation, Product};
+use leasehold_core::ports::*;
+use leasehold_core::values::{Email, LicenceStatus};
+use sqlx::types::Json;
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+type Conn = <Db as sqlx::Database>::Connection;
+
+const LICENCE_SELECT: &str = "SELECT l.id, l.product_id, l.plan, l.name, l.note, l.quantity, l.unit_price, \
+     l.currency, l.owner_organisation_id, l.owner_user_id, l.coupon_code, l.status, l.billing_status, \
+     l.source, l.created_by, l.created_at, l.activated_at, l.ends_at, l.redeemed_at, l.version, \
+     p.name AS product_name, o.name AS owner_organisation_name, u.email AS owner_user_email";
+const LICENCE_FROM: &str = " FROM licences l JOIN products p ON p.id = l.product_id \
+     LEFT JOIN organisations o ON o.id = l.owner_organisation_id \
+     LEFT JOIN users u ON u.id = l.owner_user_id";
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.organisation_id, u.created_at";
+const API_KEY_COLUMNS: &str =
+    "k.id, k.name, k.organisation_id, k.scopes, k.prefix, k.created_by, k.created_at, k.last_used_at, k.revoked_at";
+const PRODUCT_COLUMNS: &str = "id, code, name, seat_kind, currency, prices, default_lease_seconds, created_at";
+const AUDIT_COLUMNS: &str = "a.id, a.at, a.organisation_id, a.product_id, a.actor_kind, a.actor_id, a.action, \
+     a.object_kind, a.object_id, a.before, a.after, a.request_id";
+/// The organisations an account manager looks after; bind the manager's id after it.
+const MANAGED_ORGANISATIONS: &str = "(SELECT mo.id FROM organisations mo WHERE mo.account_manager_id = ";
+/// Account managers also see the unassigned licences they created.
+const UNASSIGNED_CREATED_BY_MANAGER: Option<(&str, &str)> =
+    Some(("(l.owner_organisation_id IS NULL AND l.created_by = ", ")"));
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// A `LIKE` pattern matching `text` anywhere, case-insensitively (compare against `lower(column)`).
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+fn push_keyword(qb: &mut QueryBuilder<'_, Db>, q: &Option<String>, columns: &[&str]) {
+    let Some(q) = q.as_deref().filter(|q| !q.trim().is_empty()) else { return };
+    let pattern = contains_pattern(q);
+    qb.push(" AND (");
+    for (i, column) in columns.iter().enumerate() {
+        if i > 0 {
+            qb.push(" OR ");
+        }
+        qb.push(format!("lower({column}) LIKE "));
+        qb.push_bind(pattern.clone());
+        qb.push(" ESCAPE '\\'");
+    }
+    qb.push(")");
+}
+
+/// Restricts rows to what `vis` may see; `org_column` holds the owning
+/// organisation, `manager_extra` adds what an account manager sees beyond the
+/// organisations they manage: a condition around one bound user id.
+fn push_visibility(
+    qb: &mut QueryBuilder<'_, Db>,
+    vis: Visibility,
+    org_column: &str,
+    manager_extra: Option<(&str, &str)>,
+) {
+    match vis {
+        Visibility::Everything => {}
+        Visibility::Organisation(org) => {
+            qb.push(format!(" AND {org_column} = ")).push_bind(org.as_uuid());
+        }
+        Visibility::ManagedBy(manager) => {
+            qb.push(format!(" AND ({org_column} IN {MANAGED_ORGANISATIONS}"))
+                .push_bind(manager.as_uuid())
+                .push(")");
+            if let Some((before, after)) = manager_extra {
+                qb.push(format!(" OR {before}")).push_bind(manager.as_uuid()).push(after);
+            }
+            qb.push(")");
+        }
+    }
+}
+
+fn push_page(qb: &mut QueryBuilder<'_, Db>, page: PageRequest) {
+    qb.push(" LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
+}
+
+fn push_licence_filter(qb: &mut QueryBuilder<'_, Db>, vis: Visibility, f: &LicenceFilter) {
+    qb.push(" WHERE 1 = 1");
+    push_visibility(qb, vis, "l.owner_organisation_id", UNASSIGNED_CREATED_BY_MANAGER);
+    if let Some(org) = f.organisation {
+        qb.push(" AND l.owner_organisation_id = ").push_bind(org.as_uuid());
+    }
+    if let Some(user) = f.user {
+        qb.push(" AND l.owner_user_id = ").push_bind(user.as_uuid());
+    }
+    if let Some(product) = f.product {
+        qb.push(" AND l.product_id = ").push_bind(product.as_uuid());
+    }
+    if let Some(billing) = f.billing_status {
+        qb.push(" AND l.billing_status = ").push_bind(billing.as_str());
+    }
+    // Statuses as callers see them: a running licence past its end is expired.
+    let push_expired = |qb: &mut QueryBuilder<'_, Db>| {
+        qb.push(" AND (l.status = 'expired' OR (l.status IN ('active', 'paused') AND l.ends_at <= ")
+            .push_bind(f.now)
+            .push("))");
+    };
+    match f.status {
+        None => {}
+        Some(LicenceStatus::Expired) => push_expired(qb),
+        Some(LicenceStatus::Unassigned) => {
+            qb.push(" AND l.status = 'unassigned'");
+        }
+        Some(running) => {
+            qb.push(" AND l.status = ")
+                .push_bind(running.as_str())
+                .push(" AND (l.ends_at IS NULL OR l.ends_at > ")
+                .push_bind(f.now)
+                .push(")");
+        }
+    }
+    match f.expiring {
+        None => {}
+        Some(Expiring::Expired) => push_expired(qb),
+        Some(Expiring::Soon) => {
+            qb.push(" AND l.status IN ('active', 'paused') AND l.ends_at > ")
+                .push_bind(f.now)
+                .push(" AND l.ends_at <= ")
+                .push_bind(f.soon_until);
+        }
+    }
+    push_keyword(qb, &f.q, &["l.name", "l.note", "l.coupon_code", "o.name", "u.email"]);
+}
+
+async fn count(mut qb: QueryBuilder<'_, Db>, pool: &sqlx::Pool<Db>) -> Result<u64, StoreError> {
+    let total: i64 = qb.build_query_scalar().fetch_one(pool).await.map_err(backend)?;
+    Ok(u64::try_from(total).unwrap_or_default())
+}
+
+async fn apply_change(conn: &mut Conn, change: &Change) -> Result<(), StoreError> {
+    match change {
+        Change::InsertOrganisation(o) => {
+            sqlx::query("INSERT INTO organisations (id, name, account_manager_id, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(o.id.as_uuid())
+                .bind(&o.name)
+                .bind(o.account_manager_id.map(|id| id.as_uuid()))
+                .bind(o.created_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+        }
+        Change::UpdateOrganisation(o) => {
+            sqlx::query("UPDATE organisations SET name = $2, account_manager_id = $3 WHERE id = $1")
+                .bind(o.id.as_uuid())
+                .bind(&o.name)
+                .bind(o.account_manager_id.map(|id| id.as_uuid()))
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+        }
+        Change::InsertUser { user, password_hash } => {
+            sqlx::query(
+                "INSERT INTO users (id, email, name, role, organisation_id, password_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(user.id.as_uuid())
+            .bind(&user.email)
+            .bind(&user.name)
+            .bind(user.role.as_str())
+            .bind(user.organisation_id.map(|id| id.as_uuid()))
+            .bind(password_hash)
+            .bind(user.created_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Domain(DomainError::field("email", "email_taken", "a user with this e-mail exists"))
+                } else {
+                    backend(e)
+                }
+            })?;
+        }
+        Change::InsertApiKey { key, key_hash } => {
+            let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+            sqlx::query(
+                "INSERT INTO api_keys (id, name, organisation_id, scopes, prefix, key_hash, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(key.id.as_uuid())
+            .bind(&key.name)
+            .bind(key.organisation_id.map(|id| id.as_uuid()))
+            .bind(Json(scopes))
+            .bind(&key.prefix)
+            .bind(key_hash)
+            .bind(key.created_by.map(|id| id.as_uuid()))
+            .bind(key.created_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+        }
+        Change::RevokeApiKey { id, at } => {
+            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id.as_uuid())
+                .bind(at)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+        }
+        Change::InsertProduct(p) => {
+            sqlx::query(
+                "INSERT INTO products (id, code, name, seat_kind, currency, prices, default_lease_seconds, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(p.id.as_uuid())
+            .bind(&p.code)
+            .bind(&p.name)
+            .bind(p.seat_kind.as_str())
+            .bind(&p.currency)
+            .bind(Json(&p.prices))
+            .bind(p.default_lease_seconds)
+            .bind(p.created_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Domain(DomainError::field("code", "code_taken", "a product with this code exists"))
+                } else {
+                    backend(e)
+                }
+            })?;
+        }
+        Change::UpdateProduct(p) => {
+            sqlx::query("UPDATE products SET name = $2, prices = $3, default_lease_seconds = $4 WHERE id = $1")
+                .bind(p.id.as_uuid())
+                .bind(&p.name)
+                .bind(Json(&p.prices))
+                .bind(p.default_lease_seconds)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+        }
+        Change::InsertLicence(l) => {
+            sqlx::query(
+                "INSERT INTO licences (id, product_id, plan, name, note, quantity, unit_price, currency, \
+                 owner_organisation_id, owner_user_id, coupon_code, status, billing_status, source, created_by, \
+                 created_at, activated_at, ends_at, redeemed_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+            )
+            .bind(l.id.as_uuid())
+            .bind(l.product_id.as_uuid())
+            .bind(l.plan.as_str())
+            .bind(&l.name)
+            .bind(&l.note)
+            .bind(i64::from(l.quantity))
+            .bind(l.unit_price)
+            .bind(&l.currency)
+            .bind(l.owner_organisation_id.map(|id| id.as_uuid()))
+            .bind(l.owner_user_id.map(|id| id.as_uuid()))
+            .bind(l.coupon_code.as_str())
+            .bind(l.status.as_str())
+            .bind(l.billing_status.as_str())
+            .bind(l.source.as_str())
+            .bind(l.created_by.map(|id| id.as_uuid()))
+            .bind(l.created_at)
+            .bind(l.activated_at)
+            .bind(l.ends_at)
+            .bind(l.redeemed_at)
+            .bind(l.version)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Domain(DomainError::Conflict {
+                        code: "coupon_collision",
+                        message: "the generated coupon code exists already".into(),
+                    })
+                } else {
+                    backend(e)
+                }
+            })?;
+        }
+        Change::UpdateLicence(l) => save_licence(conn, l).await?,
+        Change::DeleteLicence { id, version } => {
+            let deleted = sqlx::query("DELETE FROM licences WHERE id = $1 AND version = $2 AND redeemed_at IS NULL")
+                .bind(id.as_uuid())
+                .bind(version)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+            if deleted != 1 {
+                return Err(StoreError::Stale);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Saves a licence changed since it was read at `version - 1`; `Stale` when
+/// someone else saved it in between.
+async fn save_licence(conn: &mut Conn, l: &Licence) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "UPDATE licences SET name = $3, note = $4, quantity = $5, owner_organisation_id = $6, owner_user_id = $7, \
+         status = $8, billing_status = $9, activated_at = $10, ends_at = $11, redeemed_at = $12, version = $2 \
+         WHERE id = $1 AND version = $2 - 1",
+    )
+    .bind(l.id.as_uuid())
+    .bind(l.version)
+    .bind(&l.name)
+    .bind(&l.note)
+    .bind(i64::from(l.quantity))
+    .bind(l.owner_organisation_id.map(|id| id.as_uuid()))
+    .bind(l.owner_user_id.map(|id| id.as_uuid()))
+    .bind(l.status.as_str())
+    .bind(l.billing_status.as_str())
+    .bind(l.activated_at)
+    .bind(l.ends_at)
+    .bind(l.redeemed_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?
+    .rows_affected();
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Stale)
+    }
+}
+
+async fn insert_audit(conn: &mut Conn, ctx: &WriteContext, record: &AuditRecord) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, organisation_id, product_id, actor_kind, actor_id, action, object_kind, \
+         object_id, before, after, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(ctx.now)
+    .bind(record.organisation_id.map(|id| id.as_uuid()))
+    .bind(record.product_id.map(|id| id.as_uuid()))
+    .bind(ctx.actor.kind.as_str())
+    .bind(ctx.actor.id)
+    .bind(record.action)
+    .bind(record.object_kind)
+    .bind(record.object_id)
+    .bind(record.before.as_ref().map(Json))
+    .bind(record.after.as_ref().map(Json))
+    .bind(&ctx.request_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for Engine {
+    #[tracing::instrument(skip_all, fields(changes = set.changes.len()))]
+    async fn commit(&self, ctx: &WriteContext, set: ChangeSet) -> Result<Committed, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        if let Some(claim) = &set.idempotency {
+            let claimed = sqlx::query(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, resource_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
+            )
+            .bind(&claim.scope)
+            .bind(&claim.key)
+            .bind(&claim.request_hash)
+            .bind(claim.resource_id)
+            .bind(ctx.now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+            if claimed == 0 {
+                let (request_hash, resource_id): (String, Uuid) = sqlx::query_as(
+                    "SELECT request_hash, resource_id FROM idempotency_keys WHERE scope = $1 AND key = $2",
+                )
+                .bind(&claim.scope)
+                .bind(&claim.key)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+                tx.rollback().await.map_err(backend)?;
+                return if request_hash == claim.request_hash {
+                    Ok(Committed::Replayed { resource_id })
+                } else {
+                    Err(DomainError::IdempotencyKeyReused.into())
+                };
+            }
+        }
+        for change in &set.changes {
+            apply_change(&mut tx, change).await?;
+        }
+        for record in &set.audit {
+            insert_audit(&mut tx, ctx, record).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(Committed::Applied)
+    }
+
+    async fn idempotency_record(&self, scope: &str, key: &str) -> Result<Option<(String, Uuid)>, StoreError> {
+        sqlx::query_as("SELECT request_hash, resource_id FROM idempotency_keys WHERE scope = $1 AND key = $2")
+            .bind(scope)
+            .bind(key)
+            .fetch_optional(self.reader())
+            .await
+            .map_err(backend)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(self.reader()).await.map_err(backend)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn organisation(&self, vis: Visibility, id: OrganisationId) -> Result<Option<Organisation>, StoreError> {
+        let filter = ListFilter { organisation: Some(id), ..ListFilter::default() };
+        Ok(self.organisations(vis, &filter).await?.items.into_iter().next())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn organisations(&self, vis: Visibility, f: &ListFilter) -> Result<Page<Organisation>, StoreError> {
+        let build = |select: &str| {
+            let mut qb = QueryBuilder::<Db>::new(select);
+            qb.push(" FROM organisations o WHERE 1 = 1");
+            push_visibility(&mut qb, vis, "o.id", None);
+            if let Some(org) = f.organisation {
+                qb.push(" AND o.id = ").push_bind(org.as_uuid());
+            }
+            push_keyword(&mut qb, &f.q, &["o.name"]);
+            qb
+        };
+        let total = count(build("SELECT COUNT(*)"), self.reader()).await?;
+        let mut qb = build("SELECT o.id, o.name, o.account_manager_id, o.created_at");
+        qb.push(" ORDER BY lower(o.name), o.id");
+        push_page(&mut qb, f.page);
+        let rows: Vec<OrganisationRow> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        Ok(Page { items: rows.into_iter().map(Into::into).collect(), total })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn user(&self, vis: Visibility, id: UserId) -> Result<Option<User>, StoreError> {
+        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = "));
+        qb.push_bind(id.as_uuid());
+        push_visibility(&mut qb, vis, "u.organisation_id", Some(("u.id = ", "")));
+        let row: Option<UserRow> = qb.build_query_as().fetch_optional(self.reader()).await.map_err(backend)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn users(&self, vis: Visibility, f: &ListFilter) -> Result<Page<User>, StoreError> {
+        let build = |select: &str| {
+            let mut qb = QueryBuilder::<Db>::new(select);
+            qb.push(" FROM users u WHERE 1 = 1");
+            push_visibility(&mut qb, vis, "u.organisation_id", Some(("u.id = ", "")));
+            if let Some(org) = f.organisation {
+                qb.push(" AND u.organisation_id = ").push_bind(org.as_uuid());
+            }
+            push_keyword(&mut qb, &f.q, &["u.email", "u.name"]);
+            qb
+        };
+        let total = count(build("SELECT COUNT(*)"), self.reader()).await?;
+        let mut qb = build(&format!("SELECT {USER_COLUMNS}"));
+        qb.push(" ORDER BY u.email");
+        push_page(&mut qb, f.page);
+        let rows: Vec<UserRow> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        Ok(Page { items: rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?, total })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
+        let row: Option<CredentialsRow> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"))
+                .bind(email.as_str())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(backend)?;
+        row.map(|row| Ok((row.user.try_into()?, row.password_hash))).transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn start_auth_session(&self, session: &AuthSession) -> Result<(), StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        sqlx::query("INSERT INTO auth_sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(session.id.as_uuid())
+            .bind(session.user_id.as_uuid())
+            .bind(session.created_at)
+            .bind(session.expires_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)")
+            .bind(&session.refresh_hash)
+            .bind(session.id.as_uuid())
+            .bind(session.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        new_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let row: Option<RefreshRow> = sqlx::query_as(
+            "SELECT t.session_id, t.used_at, s.revoked_at, s.expires_at, s.user_id \
+             FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id WHERE t.token_hash = $1",
+        )
+        .bind(presented_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else { return Ok(RefreshOutcome::Invalid) };
+        if row.revoked_at.is_some() || row.expires_at <= now {
+            return Ok(RefreshOutcome::Invalid);
+        }
+        // Mark the token used; zero rows means it was used before (or just now by a racer).
+        let used = sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
+            .bind(presented_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if row.used_at.is_some() || used != 1 {
+            sqlx::query("UPDATE auth_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(row.session_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            return Ok(RefreshOutcome::Reused);
+        }
+        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)")
+            .bind(new_hash)
+            .bind(row.session_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let user: UserRow = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
+            .bind(row.user_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(RefreshOutcome::Rotated { session_id: row.session_id.into(), user: user.try_into()? })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn end_auth_session(
+        &self,
+        id: Option<AuthSessionId>,
+        refresh_hash: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        sqlx::query(
+            "UPDATE auth_sessions SET revoked_at = $3 WHERE revoked_at IS NULL AND (id = $1 OR id IN \
+             (SELECT session_id FROM refresh_tokens WHERE token_hash = $2))",
+        )
+        .bind(id.map(|id| id.as_uuid()))
+        .bind(refresh_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn auth_session_live(&self, id: AuthSessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let live: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM auth_sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(id.as_uuid())
+        .bind(now)
+        .fetch_optional(self.reader())
+        .await
+        .map_err(backend)?;
+        Ok(live.is_some())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn api_key(&self, vis: Visibility, id: ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
+        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {API_KEY_COLUMNS} FROM api_keys k WHERE k.id = "));
+        qb.push_bind(id.as_uuid());
+        push_visibility(&mut qb, vis, "k.organisation_id", None);
+        let row: Option<ApiKeyRow> = qb.build_query_as().fetch_optional(self.reader()).await.map_err(backend)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn api_keys(&self, vis: Visibility, f: &ListFilter) -> Result<Page<ApiKey>, StoreError> {
+        let build = |select: &str| {
+            let mut qb = QueryBuilder::<Db>::new(select);
+            qb.push(" FROM api_keys k WHERE 1 = 1");
+            push_visibility(&mut qb, vis, "k.organisation_id", None);
+            if let Some(org) = f.organisation {
+                qb.push(" AND k.organisation_id = ").push_bind(org.as_uuid());
+            }
+            push_keyword(&mut qb, &f.q, &["k.name", "k.prefix"]);
+            qb
+        };
+        let total = count(build("SELECT COUNT(*)"), self.reader()).await?;
+        let mut qb = build(&format!("SELECT {API_KEY_COLUMNS}"));
+        qb.push(" ORDER BY k.created_at DESC, k.id");
+        push_page(&mut qb, f.page);
+        let rows: Vec<ApiKeyRow> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        Ok(Page { items: rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?, total })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn authenticate_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
+        let row: Option<ApiKeyRow> = sqlx::query_as(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys k WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
+        ))
+        .bind(key_hash)
+        .fetch_optional(self.reader())
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let key: ApiKey = row.try_into()?;
+        // Record use at most once a minute, so authentication stays a read.
+        if key.last_used_at.is_none_or(|at| now - at > chrono::Duration::seconds(60)) {
+            let mut tx = self.begin().await.map_err(backend)?;
+            sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1")
+                .bind(key.id.as_uuid())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+        }
+        Ok(Some(key))
+    }
+
+    async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
+        let row: Option<ProductRow> = sqlx::query_as(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"))
+            .bind(id.as_uuid())
+            .fetch_optional(self.reader())
+            .await
+            .map_err(backend)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn products(&self, f: &ListFilter) -> Result<Page<Product>, StoreError> {
+        let build = |select: &str| {
+            let mut qb = QueryBuilder::<Db>::new(select);
+            qb.push(" FROM products WHERE 1 = 1");
+            push_keyword(&mut qb, &f.q, &["code", "name"]);
+            qb
+        };
+        let total = count(build("SELECT COUNT(*)"), self.reader()).await?;
+        let mut qb = build(&format!("SELECT {PRODUCT_COLUMNS}"));
+        qb.push(" ORDER BY lower(name), id");
+        push_page(&mut qb, f.page);
+        let rows: Vec<ProductRow> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        Ok(Page { items: rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?, total })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn licence(&self, vis: Visibility, id: LicenceId) -> Result<Option<LicenceDetails>, StoreError> {
+        let mut qb = QueryBuilder::<Db>::new(LICENCE_SELECT);
+        qb.push(LICENCE_FROM).push(" WHERE l.id = ").push_bind(id.as_uuid());
+        push_visibility(&mut qb, vis, "l.owner_organisation_id", UNASSIGNED_CREATED_BY_MANAGER);
+        let row: Option<LicenceDetailsRow> = qb.build_query_as().fetch_optional(self.reader()).await.map_err(backend)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn licences(&self, vis: Visibility, f: &LicenceFilter) -> Result<Page<LicenceDetails>, StoreError> {
+        let build = |select: &str| {
+            let mut qb = QueryBuilder::<Db>::new(select);
+            qb.push(LICENCE_FROM);
+            push_licence_filter(&mut qb, vis, f);
+            qb
+        };
+        let total = count(build("SELECT COUNT(*)"), self.reader()).await?;
+        let mut qb = build(LICENCE_SELECT);
+        let direction = if f.sort.descending { "DESC" } else { "ASC" };
+        let order = match f.sort.key {
+            LicenceSortKey::CreatedAt => format!("l.created_at {direction}"),
+            LicenceSortKey::Name => format!("lower(l.name) {direction}"),
+            // Licences without an end (perpetual, unassigned) sort last either way.
+            LicenceSortKey::EndsAt => format!("(CASE WHEN l.ends_at IS NULL THEN 1 ELSE 0 END), l.ends_at {direction}"),
+            LicenceSortKey::Quantity => format!("l.quantity {direction}"),
+        };
+        qb.push(format!(" ORDER BY {order}, l.id {direction}"));
+        push_page(&mut qb, f.page);
+        let rows: Vec<LicenceDetailsRow> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        Ok(Page { items: rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?, total })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn licence_by_coupon(&self, code: &str) -> Result<Option<Licence>, StoreError> {
+        let mut qb = QueryBuilder::<Db>::new(LICENCE_SELECT);
+        qb.push(LICENCE_FROM).push(" WHERE l.coupon_code = ").push_bind(code.to_owned());
+        let row: Option<LicenceDetailsRow> = qb.build_query_as().fetch_optional(self.reader()).await.map_err(backend)?;
+        row.map(|row| row.licence.try_into()).transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn audit(&self, vis: Visibility, f: &AuditFilter) -> Result<Page<AuditEntry>, StoreError> {
+        let build = |select: &str| {
+            let mut qb = QueryBuilder::<Db>::new(select);
+            qb.push(" FROM audit_log a WHERE 1 = 1");
+            push_visibility(&mut qb, vis, "a.organisation_id", Some(("a.actor_id = ", "")));
+            if let Some(org) = f.organisation {
+                qb.push(" AND a.organisation_id = ").push_bind(org.as_uuid());
+            }
+            if let Some(product) = f.product {
+                qb.push(" AND a.product_id = ").push_bind(product.as_uuid());
+            }
+            if let Some(licence) = f.licence {
+                qb.push(" AND a.object_id = ").push_bind(licence.as_uuid());
+            }
+            if let Some(actor) = f.actor {
+                qb.push(" AND a.actor_id = ").push_bind(actor);
+            }
+            if let Some(from) = f.from {
+                qb.push(" AND a.at >= ").push_bind(from);
+            }
+            if let Some(to) = f.to {
+                qb.push(" AND a.at < ").push_bind(to);
+            }
+            qb
+        };
+        let total = count(build("SELECT COUNT(*)"), self.reader()).await?;
+        let mut qb = build(&format!("SELECT {AUDIT_COLUMNS}"));
+        qb.push(" ORDER BY a.at DESC, a.id DESC");
+        push_page(&mut qb, f.page);
+        let rows: Vec<AuditRow> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        Ok(Page { items: rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?, total })
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        sqlx::query_as("SELECT kid, pkcs8 FROM signing_keys ORDER BY created_at DESC, kid DESC")
+            .fetch_all(self.reader())
+            .await
+            .map_err(backend)
+    }
+
+    async fn ensure_signing_key(
+        &self,
+        kid: &str,
+        pkcs8: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(String, Vec<u8>), StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        if let Some(lock) = LOCK_SIGNING_KEYS {
+            sqlx::query(lock).execute(&mut *tx).await.map_err(backend)?;
+        }
+        let newest: Option<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT kid, pkcs8 FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+        let key = match newest {
+            Some(key) => key,
+            None => {
+                sqlx::query("INSERT INTO signing_keys (kid, pkcs8, created_at) VALUES ($1, $2, $3)")
+                    .bind(kid)
+                    .bind(pkcs8)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                (kid.to_owned(), pkcs8.to_vec())
+            }
+        };
+        tx.commit().await.map_err(backend)?;
+        Ok(key)
+    }
+}

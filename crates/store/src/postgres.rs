@@ -1,0 +1,58 @@
+//! The production engine: stateless API processes share one PostgreSQL.
+
+use crate::{backend, StoreOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Pool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+type Db = sqlx::Postgres;
+
+/// One pool for reads and writes; transactions run at READ COMMITTED and rely on
+/// conditional updates and unique keys, never on read-then-write.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: Pool<Db>,
+}
+
+impl PgStore {
+    pub async fn open(
+        url: &str,
+        options: &StoreOptions,
+    ) -> Result<Self, leasehold_core::ports::StoreError> {
+        let connect = PgConnectOptions::from_str(url).map_err(backend)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(connect)
+            .await
+            .map_err(backend)?;
+        Ok(Self { pool })
+    }
+
+    pub async fn migrate(&self) -> Result<(), leasehold_core::ports::StoreError> {
+        sqlx::migrate!("../../migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Db>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    fn reader(&self) -> &Pool<Db> {
+        &self.pool
+    }
+
+    pub fn pool(&self) -> &Pool<Db> {
+        &self.pool
+    }
+}
+
+type Engine = PgStore;
+
+/// Two processes starting together must not each create a signing key.
+const LOCK_SIGNING_KEYS: Option<&str> = Some("LOCK TABLE signing_keys IN EXCLUSIVE MODE");
+
+include!("engine.rs");

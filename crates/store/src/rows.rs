@@ -1,0 +1,251 @@
+//! Database rows, shared by both engines (`FromRow` is generic over the row type),
+//! and their conversion into domain types. A stored value the domain rejects is
+//! a backend error: the database was written by something other than Leasehold.
+
+use crate::backend;
+use chrono::{DateTime, Utc};
+use leasehold_core::access::{Actor, ActorKind};
+use leasehold_core::licence::{Licence, Organisation, Prices, Product};
+use leasehold_core::ports::{ApiKey, AuditEntry, LicenceDetails, StoreError, User};
+use leasehold_core::values::*;
+use sqlx::types::Json;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+fn parse<T>(column: &str, text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(text).ok_or_else(|| backend(format!("unexpected {column} '{text}' in the database")))
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct OrganisationRow {
+    pub id: Uuid,
+    pub name: String,
+    pub account_manager_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<OrganisationRow> for Organisation {
+    fn from(row: OrganisationRow) -> Self {
+        Organisation {
+            id: row.id.into(),
+            name: row.name,
+            account_manager_id: row.account_manager_id.map(Into::into),
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub organisation_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: row.id.into(),
+            email: row.email,
+            name: row.name,
+            role: parse("role", &row.role, Role::parse)?,
+            organisation_id: row.organisation_id.map(Into::into),
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct CredentialsRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub password_hash: String,
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct ApiKeyRow {
+    pub id: Uuid,
+    pub name: String,
+    pub organisation_id: Option<Uuid>,
+    pub scopes: Json<Vec<String>>,
+    pub prefix: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = StoreError;
+    fn try_from(row: ApiKeyRow) -> Result<Self, StoreError> {
+        let scopes = row
+            .scopes
+            .0
+            .iter()
+            .map(|s| parse("scope", s, ApiScope::parse))
+            .collect::<Result<_, _>>()?;
+        Ok(ApiKey {
+            id: row.id.into(),
+            name: row.name,
+            organisation_id: row.organisation_id.map(Into::into),
+            scopes,
+            prefix: row.prefix,
+            created_by: row.created_by.map(Into::into),
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct ProductRow {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub seat_kind: String,
+    pub currency: String,
+    pub prices: Json<Prices>,
+    pub default_lease_seconds: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<ProductRow> for Product {
+    type Error = StoreError;
+    fn try_from(row: ProductRow) -> Result<Self, StoreError> {
+        Ok(Product {
+            id: row.id.into(),
+            code: row.code,
+            name: row.name,
+            seat_kind: parse("seat_kind", &row.seat_kind, SeatKind::parse)?,
+            currency: row.currency,
+            prices: row.prices.0,
+            default_lease_seconds: row.default_lease_seconds,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct LicenceRow {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub plan: String,
+    pub name: String,
+    pub note: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub currency: String,
+    pub owner_organisation_id: Option<Uuid>,
+    pub owner_user_id: Option<Uuid>,
+    pub coupon_code: String,
+    pub status: String,
+    pub billing_status: String,
+    pub source: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub activated_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub redeemed_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+impl TryFrom<LicenceRow> for Licence {
+    type Error = StoreError;
+    fn try_from(row: LicenceRow) -> Result<Self, StoreError> {
+        Ok(Licence {
+            id: row.id.into(),
+            product_id: row.product_id.into(),
+            plan: parse("plan", &row.plan, Plan::parse)?,
+            name: row.name,
+            note: row.note,
+            quantity: u32::try_from(row.quantity).map_err(backend)?,
+            unit_price: row.unit_price,
+            currency: row.currency,
+            owner_organisation_id: row.owner_organisation_id.map(Into::into),
+            owner_user_id: row.owner_user_id.map(Into::into),
+            coupon_code: CouponCode::parse(&row.coupon_code).map_err(backend)?,
+            status: parse("status", &row.status, LicenceStatus::parse)?,
+            billing_status: parse("billing_status", &row.billing_status, BillingStatus::parse)?,
+            source: parse("source", &row.source, LicenceSource::parse)?,
+            created_by: row.created_by.map(Into::into),
+            created_at: row.created_at,
+            activated_at: row.activated_at,
+            ends_at: row.ends_at,
+            redeemed_at: row.redeemed_at,
+            version: row.version,
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct LicenceDetailsRow {
+    #[sqlx(flatten)]
+    pub licence: LicenceRow,
+    pub product_name: String,
+    pub owner_organisation_name: Option<String>,
+    pub owner_user_email: Option<String>,
+}
+
+impl TryFrom<LicenceDetailsRow> for LicenceDetails {
+    type Error = StoreError;
+    fn try_from(row: LicenceDetailsRow) -> Result<Self, StoreError> {
+        Ok(LicenceDetails {
+            licence: row.licence.try_into()?,
+            product_name: row.product_name,
+            owner_organisation_name: row.owner_organisation_name,
+            owner_user_email: row.owner_user_email,
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct AuditRow {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub organisation_id: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub object_kind: String,
+    pub object_id: Uuid,
+    pub before: Option<Json<serde_json::Value>>,
+    pub after: Option<Json<serde_json::Value>>,
+    pub request_id: Option<String>,
+}
+
+impl TryFrom<AuditRow> for AuditEntry {
+    type Error = StoreError;
+    fn try_from(row: AuditRow) -> Result<Self, StoreError> {
+        Ok(AuditEntry {
+            id: row.id.into(),
+            at: row.at,
+            organisation_id: row.organisation_id.map(Into::into),
+            product_id: row.product_id.map(Into::into),
+            actor: Actor {
+                kind: parse("actor_kind", &row.actor_kind, ActorKind::parse)?,
+                id: row.actor_id,
+            },
+            action: row.action,
+            object_kind: row.object_kind,
+            object_id: row.object_id,
+            before: row.before.map(|j| j.0),
+            after: row.after.map(|j| j.0),
+            request_id: row.request_id,
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct RefreshRow {
+    pub session_id: Uuid,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub user_id: Uuid,
+}

@@ -1,0 +1,81 @@
+//! The embedded engine: one file, WAL, one writer connection and a read pool.
+
+use crate::{backend, StoreOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+type Db = sqlx::Sqlite;
+
+/// SQLite allows one writer at a time: writes share a single connection (and start
+/// with `BEGIN IMMEDIATE`, so a read-then-write transaction never fails to upgrade);
+/// reads use a pool of their own.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    read: Pool<Db>,
+    write: Pool<Db>,
+}
+
+impl SqliteStore {
+    pub async fn open(
+        url: &str,
+        options: &StoreOptions,
+    ) -> Result<Self, leasehold_core::ports::StoreError> {
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(backend)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(if options.sqlite_durable {
+                SqliteSynchronous::Full
+            } else {
+                SqliteSynchronous::Normal
+            })
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(connect.clone())
+            .await
+            .map_err(backend)?;
+        // An in-memory database exists once per connection: share the writer.
+        let read = if url.contains(":memory:") || url.contains("mode=memory") {
+            write.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .connect_with(connect.read_only(true))
+                .await
+                .map_err(backend)?
+        };
+        Ok(Self { read, write })
+    }
+
+    pub async fn migrate(&self) -> Result<(), leasehold_core::ports::StoreError> {
+        sqlx::migrate!("../../migrations/sqlite")
+            .run(&self.write)
+            .await
+            .map_err(backend)
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Db>, sqlx::Error> {
+        self.write.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    fn reader(&self) -> &Pool<Db> {
+        &self.read
+    }
+
+    /// The write pool, for tests that inspect the schema.
+    pub fn pool(&self) -> &Pool<Db> {
+        &self.write
+    }
+}
+
+type Engine = SqliteStore;
+
+/// SQLite's single writer already serialises signing-key creation.
+const LOCK_SIGNING_KEYS: Option<&str> = None;
+
+include!("engine.rs");

@@ -1,0 +1,12 @@
+//! Building blocks shared by the pages.
+
+pub mod clipboard;
+pub mod dialog;
+pub mod form;
+pub mod format;
+pub mod icons;
+pub mod licence_actions;
+pub mod pagination;
+pub mod pills;
+pub mod state;
+pub mod toast;

@@ -1,0 +1,10 @@
+//! One module per screen.
+
+pub mod audit;
+pub mod licence_detail;
+pub mod licence_new;
+pub mod licences;
+pub mod login;
+pub mod organisations;
+pub mod redeem;
+pub mod users;
