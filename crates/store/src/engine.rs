@@ -422,7 +422,7 @@ impl Store for Engine {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(self.reader()).await.map_err(backend)?;
+        sqlx::query("SELECT COUNT(*) FROM signing_keys").execute(self.reader()).await.map_err(backend)?;
         Ok(())
     }
 
@@ -589,15 +589,15 @@ impl Store for Engine {
     }
 
     async fn auth_session_live(&self, id: AuthSessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let live: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM auth_sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
+        let live: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM auth_sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
         )
         .bind(id.as_uuid())
         .bind(now)
-        .fetch_optional(self.reader())
+        .fetch_one(self.reader())
         .await
         .map_err(backend)?;
-        Ok(live.is_some())
+        Ok(live > 0)
     }
 
     #[tracing::instrument(skip_all)]

@@ -8,6 +8,7 @@
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+pub mod testing;
 
 use leasehold_core::ports::{Store, StoreError};
 use std::sync::Arc;

@@ -127,9 +127,16 @@ pub fn days_until(at: DateTime<Utc>) -> i64 {
     (at - now()).num_days()
 }
 
-/// The first block of a UUID, enough to tell objects apart on screen.
+/// The last 8 hex digits of a UUID, enough to tell objects apart on screen (the
+/// first ones of a v7 UUID are a timestamp, shared by objects made together).
 pub fn short_id(id: impl ToString) -> String {
-    id.to_string().chars().take(8).collect()
+    let text: Vec<char> = id
+        .to_string()
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect();
+    let start = text.len().saturating_sub(8);
+    text[start..].iter().collect()
 }
 
 pub fn plan_label(plan: Plan) -> &'static str {

@@ -49,7 +49,7 @@ pub fn Pagination(
                     type="button"
                     class="btn btn-secondary btn-sm"
                     data-testid="page-prev"
-                    disabled=move || page.get() <= 1 || busy.get()
+                    disabled=move || { page.get() <= 1 || busy.get() }
                     on:click=move |_| on_page.run(page.get_untracked().saturating_sub(1).max(1))
                 >
                     {icon(Icon::ChevronLeft)}
@@ -59,7 +59,7 @@ pub fn Pagination(
                     type="button"
                     class="btn btn-secondary btn-sm"
                     data-testid="page-next"
-                    disabled=move || page.get() >= pages() || busy.get()
+                    disabled=move || { page.get() >= pages() || busy.get() }
                     on:click=move |_| on_page.run(page.get_untracked() + 1)
                 >
                     "Next"

@@ -10,10 +10,11 @@ use crate::components::state::{
     set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows,
 };
 use crate::lookups;
-use crate::resource::fetch;
+use crate::resource::{fetch, Fetch};
+use leasehold_core::access::ActorKind;
 use leasehold_core::ids::{AuditEntryId, OrganisationId};
 use leasehold_core::values::Role;
-use leasehold_core::wire::{AuditEntryView, AuditQuery};
+use leasehold_core::wire::{AuditEntryView, AuditQuery, UserView};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -95,6 +96,8 @@ pub fn AuditPage() -> impl IntoView {
         },
     );
     let orgs = lookups::organisations();
+    // Names for actors (a role that may not list users sees ids).
+    let users = lookups::users(|| None);
     let expanded = RwSignal::new(Vec::<AuditEntryId>::new());
 
     view! {
@@ -181,7 +184,7 @@ pub fn AuditPage() -> impl IntoView {
                         <For
                             each=move || entries.with_ok(|p| p.items.clone()).unwrap_or_default()
                             key=|entry| entry.id
-                            children=move |entry| entry_rows(entry, expanded)
+                            children=move |entry| entry_rows(entry, users, expanded)
                         />
                     </tbody>
                 </table>
@@ -198,7 +201,27 @@ pub fn AuditPage() -> impl IntoView {
     .into_any()
 }
 
-fn entry_rows(entry: AuditEntryView, expanded: RwSignal<Vec<AuditEntryId>>) -> impl IntoView {
+fn actor_name(kind: ActorKind, id: Option<uuid::Uuid>, users: Fetch<Vec<UserView>>) -> String {
+    let label = actor_label(kind);
+    match id {
+        None => label.to_string(),
+        Some(actor) if kind == ActorKind::User => users
+            .with_ok(|list| {
+                list.iter()
+                    .find(|u| u.id.as_uuid() == actor)
+                    .map(|u| u.email.clone())
+            })
+            .flatten()
+            .unwrap_or_else(|| format!("{label} …{}", short_id(actor))),
+        Some(actor) => format!("{label} …{}", short_id(actor)),
+    }
+}
+
+fn entry_rows(
+    entry: AuditEntryView,
+    users: Fetch<Vec<UserView>>,
+    expanded: RwSignal<Vec<AuditEntryId>>,
+) -> impl IntoView {
     let id = entry.id;
     let open = move || expanded.with(|list| list.contains(&id));
     let toggle = move |_| {
@@ -211,20 +234,17 @@ fn entry_rows(entry: AuditEntryView, expanded: RwSignal<Vec<AuditEntryId>>) -> i
         })
     };
     let panel_id = format!("audit-{id}");
+    let (actor_kind, actor_id) = (entry.actor_kind, entry.actor_id);
     let object = if entry.object_kind == "licence" {
         view! {
             <a class="row-link" href=format!("/licences/{}", entry.object_id)>
-                {format!("licence {}", short_id(entry.object_id))}
+                {format!("licence …{}", short_id(entry.object_id))}
             </a>
         }
         .into_any()
     } else {
-        view! { <span>{format!("{} {}", entry.object_kind.replace('_', " "), short_id(entry.object_id))}</span> }
+        view! { <span>{format!("{} …{}", entry.object_kind.replace('_', " "), short_id(entry.object_id))}</span> }
             .into_any()
-    };
-    let actor = match entry.actor_id {
-        Some(actor) => format!("{} {}", actor_label(entry.actor_kind), short_id(actor)),
-        None => actor_label(entry.actor_kind).to_string(),
     };
     let changes = changed_fields(entry.before.as_ref(), entry.after.as_ref());
     let before_json = pretty(entry.before.as_ref());
@@ -251,7 +271,7 @@ fn entry_rows(entry: AuditEntryView, expanded: RwSignal<Vec<AuditEntryId>>) -> i
                     <span class="muted small">{relative(entry.at)}</span>
                 </div>
             </td>
-            <td>{actor}</td>
+            <td>{move || actor_name(actor_kind, actor_id, users)}</td>
             <td>
                 <code class="action">{entry.action.clone()}</code>
                 <span class="muted small block">{action_label(&entry.action)}</span>

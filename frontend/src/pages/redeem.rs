@@ -45,6 +45,7 @@ pub fn RedeemPage() -> impl IntoView {
             }
         };
         errors.set(None);
+        redeemed.set(None);
         pending.set(true);
         let key = idempotency_key.get_value();
         spawn_local(async move {

@@ -1,0 +1,179 @@
+import { test, expect, type Locator, type Page } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+// Demo logins created by `leasehold demo`.
+const PASSWORD = 'leasehold-demo';
+const ACCOUNT_MANAGER = 'am@vendor.example';
+const NORTHWIND_ADMIN = 'admin@northwind.example';
+
+const SHOTS = path.join(__dirname, '..', 'screenshots');
+let shots = 0;
+
+/** Saves a full-page screenshot as screenshots/<nn>-<name>.png. */
+async function snap(page: Page, name: string) {
+  shots += 1;
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const file = path.join(SHOTS, `${String(shots).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+async function signIn(page: Page, email: string) {
+  await page.goto('/login');
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await expect(page).toHaveURL(/\/licences/);
+  await expect(page.getByTestId('current-user')).toContainText(email);
+}
+
+async function signOut(page: Page) {
+  await page.getByTestId('sign-out').click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByTestId('login-form')).toBeVisible();
+  expect(await page.evaluate(() => localStorage.getItem('access_token'))).toBeNull();
+}
+
+function rowOf(page: Page, name: string): Locator {
+  return page.getByTestId('licence-row').filter({ hasText: name });
+}
+
+/** Types into the search box; the debounced keyword lands in the URL and narrows the list. */
+async function searchLicences(page: Page, keyword: string) {
+  await page.getByTestId('licence-search').fill(keyword);
+  await expect(page).toHaveURL(/[?&]q=/);
+  await expect(page.getByTestId('licence-row')).toHaveCount(1);
+  await expect(rowOf(page, keyword)).toBeVisible();
+}
+
+function toast(page: Page, text: string | RegExp): Locator {
+  return page.getByTestId('toast').filter({ hasText: text });
+}
+
+test('an account manager hands a coupon to a customer, who redeems it', async ({ page }) => {
+  const name = `E2E licence ${Date.now().toString(36)}`;
+
+  // Sign-in page, and a wrong password shown plainly.
+  await page.goto('/login');
+  await expect(page.getByTestId('login-form')).toBeVisible();
+  await snap(page, 'sign-in');
+  await page.getByTestId('login-email').fill(ACCOUNT_MANAGER);
+  await page.getByTestId('login-password').fill('not-the-password');
+  await page.getByTestId('login-submit').click();
+  await expect(page.getByTestId('login-error')).toBeVisible();
+  await snap(page, 'sign-in-error');
+
+  // The account manager's licence list.
+  await signIn(page, ACCOUNT_MANAGER);
+  await expect(page.getByTestId('licence-row').first().or(page.getByTestId('empty-state'))).toBeVisible();
+  await expect(page.getByTestId('nav-devices')).toHaveAttribute('aria-disabled', 'true');
+  await snap(page, 'licences');
+
+  // Add an unassigned licence (its coupon is handed over).
+  await page.getByTestId('add-licence').click();
+  await expect(page).toHaveURL(/\/licences\/new$/);
+  const product = page.getByTestId('licence-product');
+  const cad = product.locator('option', { hasText: 'CAD Pro' });
+  await expect(cad).toHaveCount(1);
+  await product.selectOption((await cad.getAttribute('value')) ?? '');
+  await page.getByTestId('licence-plan').selectOption('yearly');
+  await page.getByTestId('licence-name').fill(name);
+  await page.getByTestId('licence-note').fill('Created by the browser test');
+  await page.getByTestId('licence-quantity').fill('3');
+  await page.getByTestId('owner-none').check();
+  await expect(page.getByTestId('licence-price')).toContainText('per seat');
+  await snap(page, 'add-licence');
+  await page.getByTestId('licence-save').click();
+  await expect(page).toHaveURL(/\/licences\/[0-9a-f-]{36}$/);
+  await expect(toast(page, 'Licence created')).toBeVisible();
+  await expect(page.getByTestId('licence-title')).toHaveText(name);
+  await expect(page.getByTestId('status-pill')).toHaveText('Unassigned');
+  await snap(page, 'licence-created');
+
+  // Find it by keyword and copy its coupon with one click.
+  await page.getByTestId('nav-licences').click();
+  await searchLicences(page, name);
+  const row = rowOf(page, name);
+  await expect(row.getByTestId('status-pill')).toHaveText('Unassigned');
+  const copy = row.getByTestId('coupon-copy');
+  const code = (await copy.getAttribute('data-code')) ?? '';
+  expect(code).toMatch(/^[A-HJ-NP-Z2-9]{8}$/);
+  await copy.click();
+  await expect(toast(page, 'Copied')).toBeVisible();
+  const clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch(() => null);
+  if (clipboard !== null) {
+    expect(clipboard).toBe(code);
+  }
+  // An unassigned licence cannot be paused (the domain refuses it); the button says so.
+  await expect(row.getByTestId('pause-licence')).toBeDisabled();
+  await snap(page, 'search-and-copy');
+
+  // Its details.
+  await row.getByTestId('licence-link').click();
+  await expect(page.getByTestId('coupon-code')).toHaveText(code);
+  await expect(page.getByTestId('history-entry').first()).toBeVisible();
+  await snap(page, 'licence-details');
+  await signOut(page);
+
+  // The customer's admin redeems the coupon (typed in lower case: it is forgiven).
+  await signIn(page, NORTHWIND_ADMIN);
+  await page.getByTestId('nav-redeem').click();
+  await expect(page).toHaveURL(/\/redeem$/);
+  await page.getByTestId('redeem-code').fill(code.toLowerCase());
+  await page.getByTestId('redeem-submit').click();
+  await expect(page.getByTestId('redeem-success')).toBeVisible();
+  await expect(page.getByTestId('redeemed-name')).toHaveText(name);
+  await snap(page, 'redeemed');
+  // A second redemption is refused, inline.
+  await page.getByTestId('redeem-code').fill(code);
+  await page.getByTestId('redeem-submit').click();
+  await expect(page.getByTestId('redeem-error')).toBeVisible();
+  await snap(page, 'redeem-refused');
+
+  // The licence is now in the organisation's list, active.
+  await page.getByTestId('nav-licences').click();
+  await searchLicences(page, name);
+  await expect(row.getByTestId('status-pill')).toHaveText('Active');
+  await expect(row).toContainText('Northwind Clinics');
+  await expect(row.getByTestId('pause-licence')).toHaveCount(0);
+  await snap(page, 'customer-licences');
+  await signOut(page);
+
+  // Back as the account manager: pause and resume the now active licence.
+  await signIn(page, ACCOUNT_MANAGER);
+  await searchLicences(page, name);
+  await row.getByTestId('pause-licence').click();
+  await expect(row.getByTestId('status-pill')).toHaveText('Paused');
+  await expect(toast(page, 'paused')).toBeVisible();
+  await snap(page, 'paused');
+  await row.getByTestId('resume-licence').click();
+  await expect(row.getByTestId('status-pill')).toHaveText('Active');
+  await expect(toast(page, 'resumed')).toBeVisible();
+
+  // A redeemed licence cannot be deleted: the 409 is explained in a toast.
+  await row.getByTestId('delete-licence').click();
+  await expect(page.getByTestId('confirm-dialog')).toBeVisible();
+  await expect(page.getByTestId('confirm-dialog')).toContainText(`Delete licence ${name}?`);
+  await snap(page, 'delete-confirm');
+  await page.getByTestId('dialog-confirm').click();
+  await expect(page.locator('[data-testid="toast"][data-kind="error"]')).toBeVisible();
+  await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
+  await expect(row).toBeVisible();
+
+  // The audit log records it all; an entry opens to show what changed.
+  await page.getByTestId('nav-logs').click();
+  await expect(page.getByTestId('audit-row').first()).toBeVisible();
+  await page.getByTestId('audit-row').first().getByRole('button').click();
+  await snap(page, 'audit-log');
+
+  // The other screens of this release.
+  await page.getByTestId('nav-organisations').click();
+  await expect(page.getByTestId('organisation-row').first()).toBeVisible();
+  await snap(page, 'organisations');
+  await page.getByTestId('nav-users').click();
+  await expect(page.getByTestId('user-row').first()).toBeVisible();
+  await snap(page, 'users');
+  await page.getByTestId('tab-keys').click();
+  await expect(page.getByTestId('api-key-row').first().or(page.getByTestId('empty-state'))).toBeVisible();
+  await snap(page, 'api-keys');
+});
