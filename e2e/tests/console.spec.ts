@@ -151,6 +151,11 @@ test('an account manager hands a coupon to a customer, who redeems it', async ({
   await expect(toast(page, 'resumed')).toBeVisible();
 
   // A redeemed licence cannot be deleted: the 409 is explained in a toast.
+  // (Escape closes the dialog first; the dialog focuses its first control.)
+  await row.getByTestId('delete-licence').click();
+  await expect(page.getByTestId('dialog-cancel')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
   await row.getByTestId('delete-licence').click();
   await expect(page.getByTestId('confirm-dialog')).toBeVisible();
   await expect(page.getByTestId('confirm-dialog')).toContainText(`Delete licence ${name}?`);
@@ -176,4 +181,142 @@ test('an account manager hands a coupon to a customer, who redeems it', async ({
   await page.getByTestId('tab-keys').click();
   await expect(page.getByTestId('api-key-row').first().or(page.getByTestId('empty-state'))).toBeVisible();
   await snap(page, 'api-keys');
+});
+
+test('a viewer sees only what a viewer may use, and an expired access token is refreshed', async ({ page }) => {
+  // Signed out, a deep link goes through the sign-in page and comes back.
+  await page.goto('/logs');
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.getByTestId('login-email').fill('viewer@northwind.example');
+  await page.getByTestId('login-password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await expect(page).toHaveURL(/\/logs$/);
+
+  await expect(page.getByTestId('nav-licences')).toBeVisible();
+  await expect(page.getByTestId('nav-logs')).toBeVisible();
+  await expect(page.getByTestId('nav-redeem')).toHaveCount(0);
+  await expect(page.getByTestId('nav-users')).toHaveCount(0);
+  await expect(page.getByTestId('nav-organisations')).toHaveCount(0);
+
+  await page.getByTestId('nav-licences').click();
+  await expect(page.getByTestId('licence-row').first()).toBeVisible();
+  await expect(page.getByTestId('add-licence')).toHaveCount(0);
+  await expect(page.getByTestId('pause-licence')).toHaveCount(0);
+  await expect(page.getByTestId('delete-licence')).toHaveCount(0);
+  await snap(page, 'viewer-licences');
+
+  // Filter chips toggle (orange while active) and live in the URL.
+  const soon = page.getByTestId('filter-expiring-soon');
+  await soon.click();
+  await expect(page).toHaveURL(/expiring=soon/);
+  await expect(soon).toHaveAttribute('aria-pressed', 'true');
+  await soon.click();
+  await expect(page).not.toHaveURL(/expiring=/);
+  await expect(soon).toHaveAttribute('aria-pressed', 'false');
+  // A search that matches nothing says so, with a way out.
+  await page.getByTestId('licence-search').fill('no-such-licence-anywhere');
+  await expect(page.getByTestId('empty-state')).toContainText('No licences match these filters');
+  await page.getByTestId('clear-filters').first().click();
+  await expect(page.getByTestId('licence-row').first()).toBeVisible();
+
+  // A stale access token: the console refreshes it once and carries on.
+  await page.evaluate(() => localStorage.setItem('access_token', 'expired-or-garbage'));
+  await page.reload();
+  await expect(page.getByTestId('licence-row').first()).toBeVisible();
+  await expect(page.getByTestId('current-user')).toContainText('viewer@northwind.example');
+  expect(await page.evaluate(() => localStorage.getItem('access_token'))).not.toBe('expired-or-garbage');
+
+  // Both tokens unusable: back to the sign-in page.
+  await page.evaluate(() => {
+    localStorage.setItem('access_token', 'garbage');
+    localStorage.setItem('refresh_token', 'garbage');
+  });
+  await page.reload();
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test('a vendor admin adds an organisation, a user and an API key', async ({ page }) => {
+  const stamp = Date.now().toString(36);
+  const organisation = `E2E Org ${stamp}`;
+  const email = `e2e-${stamp}@example.org`;
+  await signIn(page, 'admin@vendor.example');
+
+  // Organisation (the dialog validates before it asks the server).
+  await page.getByTestId('nav-organisations').click();
+  await page.getByTestId('add-organisation').click();
+  await expect(page.getByTestId('organisation-name')).toBeFocused();
+  await page.getByTestId('dialog-confirm').click();
+  await expect(page.getByTestId('org-name-error')).toBeVisible();
+  await page.getByTestId('organisation-name').fill(organisation);
+  await snap(page, 'add-organisation');
+  await page.getByTestId('dialog-confirm').click();
+  await expect(toast(page, `Organisation ${organisation} created`)).toBeVisible();
+  await page.getByTestId('organisation-search').fill(organisation);
+  await expect(page.getByTestId('organisation-row')).toHaveCount(1);
+
+  // A user of that organisation.
+  await page.getByTestId('nav-users').click();
+  await page.getByTestId('add-user').click();
+  await page.getByTestId('user-email').fill(email);
+  await page.getByTestId('user-name').fill('E2E Person');
+  await page.getByTestId('user-password').fill('short');
+  await page.getByTestId('user-role').selectOption('org_viewer');
+  const org = page.getByTestId('user-organisation').locator('option', { hasText: organisation });
+  await page.getByTestId('user-organisation').selectOption((await org.getAttribute('value')) ?? '');
+  await page.getByTestId('dialog-confirm').click();
+  await expect(page.getByTestId('user-password-error')).toBeVisible();
+  await page.getByTestId('user-password').fill('a-long-enough-password');
+  await snap(page, 'add-user');
+  await page.getByTestId('dialog-confirm').click();
+  await expect(toast(page, `User ${email} added`)).toBeVisible();
+  await page.getByTestId('user-search').fill(email);
+  await expect(page.getByTestId('user-row')).toHaveCount(1);
+  await expect(page.getByTestId('user-row')).toContainText(organisation);
+
+  // A licence assigned to that organisation and its new user.
+  await page.getByTestId('nav-licences').click();
+  await page.getByTestId('add-licence').click();
+  const viewer = page.getByTestId('licence-product').locator('option', { hasText: 'Viewer Floating' });
+  await page.getByTestId('licence-product').selectOption((await viewer.getAttribute('value')) ?? '');
+  await page.getByTestId('licence-plan').selectOption('monthly');
+  await page.getByTestId('licence-name').fill(`E2E assigned ${stamp}`);
+  await page.getByTestId('licence-quantity').fill('0');
+  await page.getByTestId('owner-organisation').check();
+  await page.getByTestId('licence-save').click();
+  await expect(page.getByTestId('licence-quantity-error')).toBeVisible();
+  await expect(page.getByTestId('licence-organisation-error')).toBeVisible();
+  await page.getByTestId('licence-quantity').fill('2');
+  const target = page.getByTestId('licence-organisation').locator('option', { hasText: organisation });
+  await page.getByTestId('licence-organisation').selectOption((await target.getAttribute('value')) ?? '');
+  const person = page.getByTestId('licence-user').locator('option', { hasText: email });
+  await expect(person).toHaveCount(1);
+  await page.getByTestId('licence-user').selectOption((await person.getAttribute('value')) ?? '');
+  await snap(page, 'add-assigned-licence');
+  await page.getByTestId('licence-save').click();
+  await expect(toast(page, 'Licence created')).toBeVisible();
+  await expect(page.getByTestId('status-pill')).toHaveText('Active');
+  await expect(page.getByTestId('licence-owner')).toContainText(organisation);
+  await expect(page.getByTestId('licence-owner')).toContainText(email);
+  await page.getByTestId('nav-users').click();
+
+  // An API key, whose secret is shown once.
+  await page.getByTestId('tab-keys').click();
+  await page.getByTestId('create-api-key').click();
+  await page.getByTestId('api-key-name').fill(`E2E key ${stamp}`);
+  await page.getByTestId('scope-licences-write').check();
+  await snap(page, 'create-api-key');
+  await page.getByTestId('dialog-confirm').click();
+  const secret = page.getByTestId('api-key-secret');
+  await expect(secret).toBeVisible();
+  expect((await secret.inputValue()).length).toBeGreaterThan(16);
+  await page.getByTestId('api-key-copy').click();
+  await expect(toast(page, 'Copied the API key')).toBeVisible();
+  await snap(page, 'api-key-secret');
+  await page.keyboard.press('Escape');
+  const keyRow = page.getByTestId('api-key-row').filter({ hasText: `E2E key ${stamp}` });
+  await expect(keyRow).toBeVisible();
+  await keyRow.getByTestId('revoke-api-key').click();
+  await page.getByTestId('dialog-confirm').click();
+  await expect(toast(page, 'revoked')).toBeVisible();
+  await expect(keyRow).toContainText('Revoked');
 });

@@ -304,9 +304,7 @@ pub async fn login(email: &str, password: &str) -> Result<Me, ApiError> {
 /// Ends the session on the server (best effort) and forgets the tokens.
 pub async fn logout() {
     let refresh_token = stored(REFRESH_KEY);
-    let _ = client_with(stored(ACCESS_KEY))
-        .logout(refresh_token.as_deref())
-        .await;
+    let _ = client_with(stored(ACCESS_KEY)).logout(refresh_token.as_deref()).await;
     SIGNED_OUT_BY_USER.with(|flag| flag.set(true));
     session_ended();
 }

@@ -68,10 +68,7 @@ fn Shell() -> impl IntoView {
                 if here == "/" || here == "/licences" {
                     "/login".to_string()
                 } else {
-                    format!(
-                        "/login?next={}",
-                        String::from(js_sys::encode_uri_component(&here))
-                    )
+                    format!("/login?next={}", String::from(js_sys::encode_uri_component(&here)))
                 }
             };
             was_signed_in.set_value(false);
@@ -146,12 +143,7 @@ struct NavItem {
 
 const VENDOR: &[Role] = &[Role::VendorAdmin, Role::AccountManager];
 const VENDOR_AND_ORG_ADMIN: &[Role] = &[Role::VendorAdmin, Role::AccountManager, Role::OrgAdmin];
-const STAFF_AND_CUSTOMERS: &[Role] = &[
-    Role::VendorAdmin,
-    Role::AccountManager,
-    Role::OrgAdmin,
-    Role::OrgViewer,
-];
+const STAFF_AND_CUSTOMERS: &[Role] = &[Role::VendorAdmin, Role::AccountManager, Role::OrgAdmin, Role::OrgViewer];
 const EVERYONE: &[Role] = &[
     Role::VendorAdmin,
     Role::AccountManager,
@@ -390,11 +382,7 @@ fn display_name(me: &Me) -> String {
 }
 
 fn initials(me: &Me) -> String {
-    let source = if me.name.trim().is_empty() {
-        &me.email
-    } else {
-        &me.name
-    };
+    let source = if me.name.trim().is_empty() { &me.email } else { &me.name };
     source
         .split_whitespace()
         .filter_map(|word| word.chars().next())

@@ -47,13 +47,11 @@ pub fn users(organisation: impl Fn() -> Option<OrganisationId> + 'static) -> Fet
             per_page: Some(MAX_PER_PAGE),
             ..Default::default()
         };
-        api::call(async |c| c.list_users(&query).await)
-            .await
-            .map(|page| {
-                let mut items = page.items;
-                items.sort_by_key(|u| u.email.clone());
-                items
-            })
+        api::call(async |c| c.list_users(&query).await).await.map(|page| {
+            let mut items = page.items;
+            items.sort_by_key(|u| u.email.clone());
+            items
+        })
     })
 }
 

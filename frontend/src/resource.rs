@@ -50,10 +50,7 @@ impl<T: Send + Sync + 'static> Fetch<T> {
 }
 
 /// Loads `load(source())` now and again whenever the signals `source` reads change.
-pub fn fetch<S, T, Fut>(
-    source: impl Fn() -> S + 'static,
-    load: impl Fn(S) -> Fut + 'static,
-) -> Fetch<T>
+pub fn fetch<S, T, Fut>(source: impl Fn() -> S + 'static, load: impl Fn(S) -> Fut + 'static) -> Fetch<T>
 where
     S: 'static,
     T: Send + Sync + 'static,
@@ -79,11 +76,7 @@ where
             }
         });
     });
-    Fetch {
-        data,
-        loading,
-        version,
-    }
+    Fetch { data, loading, version }
 }
 
 /// Loads once (no reactive inputs).

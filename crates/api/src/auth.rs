@@ -5,9 +5,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -57,9 +55,7 @@ impl Tokens {
         let fresh = SigningKey::generate(&mut OsRng);
         let der = fresh.to_pkcs8_der().map_err(ApiError::internal)?;
         let kid = format!("k{}", Utc::now().format("%Y%m%d%H%M%S"));
-        let (kid, pkcs8) = store
-            .ensure_signing_key(&kid, der.as_bytes(), Utc::now())
-            .await?;
+        let (kid, pkcs8) = store.ensure_signing_key(&kid, der.as_bytes(), Utc::now()).await?;
         let key = SigningKey::from_pkcs8_der(&pkcs8).map_err(ApiError::internal)?;
         let public_x = URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes());
         Ok(Self {
@@ -146,18 +142,15 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
 
 /// A hash no password matches, verified when the e-mail is unknown so that
 /// sign-in takes as long whether or not the account exists.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zm9vYmFyYmF6cXV4cXV1eGZvb2JhcmJhenF1eHF1dXg";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zm9vYmFyYmF6cXV4cXV1eGZvb2JhcmJhenF1eHF1dXg";
 
 pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, ApiError> {
     web::block(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let matches = PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false);
         known && matches
     })
@@ -186,9 +179,7 @@ impl Authenticated {
         }
         let claims = state.tokens.verify_access(token)?;
         if !state.store.auth_session_live(claims.sid, now).await? {
-            return Err(ApiError::Unauthorized(
-                "the session has ended; sign in again",
-            ));
+            return Err(ApiError::Unauthorized("the session has ended; sign in again"));
         }
         Ok(Principal::User {
             id: claims.sub,
@@ -227,21 +218,15 @@ mod tests {
 
     #[actix_web::test]
     async fn password_hash_verifies_and_rejects() {
-        let hash = hash_password("correct horse battery".into())
-            .await
-            .unwrap_or_default();
+        let hash = hash_password("correct horse battery".into()).await.unwrap_or_default();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(
-            verify_password("correct horse battery".into(), Some(hash.clone()))
-                .await
-                .unwrap_or(false)
-        );
+        assert!(verify_password("correct horse battery".into(), Some(hash.clone()))
+            .await
+            .unwrap_or(false));
         assert!(!verify_password("wrong horse battery".into(), Some(hash))
             .await
             .unwrap_or(true));
-        assert!(!verify_password("anything".into(), None)
-            .await
-            .unwrap_or(true));
+        assert!(!verify_password("anything".into(), None).await.unwrap_or(true));
     }
 
     #[test]

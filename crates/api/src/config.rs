@@ -39,8 +39,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn load() -> Result<Self, config::ConfigError> {
-        let file =
-            std::env::var("LEASEHOLD_CONFIG").unwrap_or_else(|_| "leasehold.toml".to_owned());
+        let file = std::env::var("LEASEHOLD_CONFIG").unwrap_or_else(|_| "leasehold.toml".to_owned());
         let mut builder = config::Config::builder()
             .set_default("database_url", "sqlite:leasehold.db")?
             .set_default("bind", "127.0.0.1:8080")?

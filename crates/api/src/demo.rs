@@ -104,9 +104,7 @@ pub async fn seed(state: &AppState) -> Result<bool, ApiError> {
         name: "Viewer Floating".into(),
         seat_kind: SeatKind::Concurrent,
         currency: "EUR".into(),
-        prices: [(Plan::Monthly, 900), (Plan::Yearly, 9000)]
-            .into_iter()
-            .collect(),
+        prices: [(Plan::Monthly, 900), (Plan::Yearly, 9000)].into_iter().collect(),
         default_lease_seconds: 900,
         created_at: now,
     };

@@ -45,15 +45,7 @@ impl ApiError {
         ApiError::Internal(cause.to_string())
     }
 
-    fn parts(
-        &self,
-    ) -> (
-        StatusCode,
-        &str,
-        &'static str,
-        Option<String>,
-        Vec<FieldError>,
-    ) {
+    fn parts(&self) -> (StatusCode, &str, &'static str, Option<String>, Vec<FieldError>) {
         match self {
             ApiError::Domain(domain) => {
                 let code = domain.code();
@@ -104,10 +96,7 @@ impl ApiError {
                         StatusCode::UNPROCESSABLE_ENTITY,
                         code,
                         "Idempotency-Key reused",
-                        Some(
-                            "This Idempotency-Key was already used with a different request."
-                                .into(),
-                        ),
+                        Some("This Idempotency-Key was already used with a different request.".into()),
                         vec![],
                     ),
                 }
@@ -119,9 +108,7 @@ impl ApiError {
                 Some(format!("{}.", capitalise(why))),
                 vec![],
             ),
-            ApiError::RateLimited {
-                retry_after_seconds,
-            } => (
+            ApiError::RateLimited { retry_after_seconds } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "Too many requests",
@@ -186,9 +173,7 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         response.content_type("application/problem+json");
         match self {
-            ApiError::RateLimited {
-                retry_after_seconds,
-            } => {
+            ApiError::RateLimited { retry_after_seconds } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
             ApiError::Unauthorized(_) => {
@@ -201,10 +186,7 @@ impl ResponseError for ApiError {
 }
 
 /// Malformed JSON bodies, query strings and paths become problems too.
-pub fn json_error(
-    error: actix_web::error::JsonPayloadError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
+pub fn json_error(error: actix_web::error::JsonPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
     ApiError::BadRequest {
         code: "invalid_body",
         detail: format!("The body is not valid: {error}"),
@@ -212,10 +194,7 @@ pub fn json_error(
     .into()
 }
 
-pub fn query_error(
-    error: actix_web::error::QueryPayloadError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
+pub fn query_error(error: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
     ApiError::BadRequest {
         code: "invalid_query",
         detail: format!("The query is not valid: {error}"),

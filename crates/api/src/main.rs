@@ -10,11 +10,7 @@ use leasehold_core::values::Role;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "leasehold",
-    version,
-    about = "Leasehold: licences, seats and pools"
-)]
+#[command(name = "leasehold", version, about = "Leasehold: licences, seats and pools")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -122,15 +118,8 @@ async fn run(command: Command, settings: Settings) -> Result<(), ApiError> {
                 ))
             })?;
             let state = build_state(settings).await?;
-            let user = service::accounts::create_user_as_system(
-                &state,
-                &email,
-                &name,
-                &password,
-                role,
-                organisation,
-            )
-            .await?;
+            let user =
+                service::accounts::create_user_as_system(&state, &email, &name, &password, role, organisation).await?;
             println!("created {} ({}) with id {}", user.email, user.role, user.id);
             Ok(())
         }

@@ -20,11 +20,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 /// Opens the database (migrating it) and loads the signing keys.
 pub async fn build_state(settings: Settings) -> Result<AppState, ApiError> {
-    let store = leasehold_store::open(
-        settings.database_url.expose_secret(),
-        &settings.store_options(),
-    )
-    .await?;
+    let store = leasehold_store::open(settings.database_url.expose_secret(), &settings.store_options()).await?;
     let tokens = Tokens::load(store.as_ref(), settings.access_token_seconds).await?;
     let limits = Limits::new(settings.login_per_minute, settings.redeem_per_minute);
     Ok(AppState {
@@ -69,11 +65,7 @@ impl Application {
                     }),
                 )
                 .app_data(data.clone())
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(64 * 1024)
-                        .error_handler(json_error),
-                )
+                .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(json_error))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .into_utoipa_app()
@@ -84,9 +76,7 @@ impl Application {
                     let response = srv.call(req);
                     async move {
                         let mut response = response.await?;
-                        if let Some(value) =
-                            request_id.and_then(|id| HeaderValue::from_str(&id).ok())
-                        {
+                        if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
                             response
                                 .headers_mut()
                                 .insert(HeaderName::from_static("x-request-id"), value);
@@ -113,11 +103,7 @@ impl Application {
         .map_err(ApiError::internal)?
         .shutdown_timeout(10)
         .run();
-        Ok(Self {
-            port,
-            server,
-            state,
-        })
+        Ok(Self { port, server, state })
     }
 
     pub fn port(&self) -> u16 {

@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use leasehold_core::licence::{Organisation, Product};
-use leasehold_core::ports::{
-    ApiKey, AuditEntry, LicenceDetails, Page as DomainPage, PageRequest, User,
-};
+use leasehold_core::ports::{ApiKey, AuditEntry, LicenceDetails, Page as DomainPage, PageRequest, User};
 use leasehold_core::wire::*;
 
 pub fn page<T, V>(page: DomainPage<T>, request: PageRequest, view: impl Fn(T) -> V) -> Page<V> {

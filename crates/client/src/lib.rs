@@ -105,10 +105,7 @@ impl Client {
     }
 
     /// Sends a request and decodes a JSON body, or the problem document.
-    pub async fn send<T: DeserializeOwned>(
-        &self,
-        builder: RequestBuilder,
-    ) -> Result<Response<T>, ClientError> {
+    pub async fn send<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<Response<T>, ClientError> {
         let response = builder
             .send()
             .await
@@ -145,26 +142,12 @@ impl Client {
         }
     }
 
-    async fn get<T: DeserializeOwned, Q: Serialize + ?Sized>(
-        &self,
-        path: &str,
-        query: &Q,
-    ) -> Result<T, ClientError> {
-        Ok(self
-            .send(self.request(Method::GET, path).query(query))
-            .await?
-            .body)
+    async fn get<T: DeserializeOwned, Q: Serialize + ?Sized>(&self, path: &str, query: &Q) -> Result<T, ClientError> {
+        Ok(self.send(self.request(Method::GET, path).query(query)).await?.body)
     }
 
-    async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T, ClientError> {
-        Ok(self
-            .send(self.request(Method::POST, path).json(body))
-            .await?
-            .body)
+    async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<T, ClientError> {
+        Ok(self.send(self.request(Method::POST, path).json(body)).await?.body)
     }
 
     fn with_idempotency(builder: RequestBuilder, key: Option<&str>) -> RequestBuilder {
@@ -213,24 +196,15 @@ impl Client {
 
     // ------------------------------------------------------------ organisations, users, keys
 
-    pub async fn list_organisations(
-        &self,
-        query: &ListQuery,
-    ) -> Result<Page<OrganisationView>, ClientError> {
+    pub async fn list_organisations(&self, query: &ListQuery) -> Result<Page<OrganisationView>, ClientError> {
         self.get("/v1/organisations", query).await
     }
 
-    pub async fn get_organisation(
-        &self,
-        id: OrganisationId,
-    ) -> Result<OrganisationView, ClientError> {
+    pub async fn get_organisation(&self, id: OrganisationId) -> Result<OrganisationView, ClientError> {
         self.get(&format!("/v1/organisations/{id}"), &()).await
     }
 
-    pub async fn create_organisation(
-        &self,
-        body: &CreateOrganisation,
-    ) -> Result<OrganisationView, ClientError> {
+    pub async fn create_organisation(&self, body: &CreateOrganisation) -> Result<OrganisationView, ClientError> {
         self.post("/v1/organisations", body).await
     }
 
@@ -289,26 +263,16 @@ impl Client {
         self.post("/v1/products", body).await
     }
 
-    pub async fn update_product(
-        &self,
-        id: ProductId,
-        body: &UpdateProduct,
-    ) -> Result<ProductView, ClientError> {
+    pub async fn update_product(&self, id: ProductId, body: &UpdateProduct) -> Result<ProductView, ClientError> {
         Ok(self
-            .send(
-                self.request(Method::PATCH, &format!("/v1/products/{id}"))
-                    .json(body),
-            )
+            .send(self.request(Method::PATCH, &format!("/v1/products/{id}")).json(body))
             .await?
             .body)
     }
 
     // ------------------------------------------------------------ licences
 
-    pub async fn list_licences(
-        &self,
-        query: &LicenceQuery,
-    ) -> Result<Page<LicenceView>, ClientError> {
+    pub async fn list_licences(&self, query: &LicenceQuery) -> Result<Page<LicenceView>, ClientError> {
         self.get("/v1/licences", query).await
     }
 
@@ -322,23 +286,13 @@ impl Client {
         body: &CreateLicence,
         idempotency_key: Option<&str>,
     ) -> Result<Response<LicenceView>, ClientError> {
-        let builder = Self::with_idempotency(
-            self.request(Method::POST, "/v1/licences").json(body),
-            idempotency_key,
-        );
+        let builder = Self::with_idempotency(self.request(Method::POST, "/v1/licences").json(body), idempotency_key);
         self.send(builder).await
     }
 
-    pub async fn update_licence(
-        &self,
-        id: LicenceId,
-        body: &UpdateLicence,
-    ) -> Result<LicenceView, ClientError> {
+    pub async fn update_licence(&self, id: LicenceId, body: &UpdateLicence) -> Result<LicenceView, ClientError> {
         Ok(self
-            .send(
-                self.request(Method::PATCH, &format!("/v1/licences/{id}"))
-                    .json(body),
-            )
+            .send(self.request(Method::PATCH, &format!("/v1/licences/{id}")).json(body))
             .await?
             .body)
     }
@@ -359,11 +313,7 @@ impl Client {
     }
 
     /// Redeems a coupon into the caller's organisation.
-    pub async fn redeem_coupon(
-        &self,
-        code: &str,
-        idempotency_key: Option<&str>,
-    ) -> Result<LicenceView, ClientError> {
+    pub async fn redeem_coupon(&self, code: &str, idempotency_key: Option<&str>) -> Result<LicenceView, ClientError> {
         let builder = Self::with_idempotency(
             self.request(Method::POST, "/v1/coupons/redeem")
                 .json(&RedeemCoupon { code: code.into() }),
@@ -374,10 +324,7 @@ impl Client {
 
     // ------------------------------------------------------------ audit
 
-    pub async fn list_audit(
-        &self,
-        query: &AuditQuery,
-    ) -> Result<Page<AuditEntryView>, ClientError> {
+    pub async fn list_audit(&self, query: &AuditQuery) -> Result<Page<AuditEntryView>, ClientError> {
         self.get("/v1/audit", query).await
     }
 }

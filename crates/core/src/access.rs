@@ -64,14 +64,9 @@ impl ActorKind {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            ActorKind::User,
-            ActorKind::ApiKey,
-            ActorKind::Device,
-            ActorKind::System,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == text)
+        [ActorKind::User, ActorKind::ApiKey, ActorKind::Device, ActorKind::System]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 }
 
@@ -113,8 +108,7 @@ impl Principal {
                 ..
             } => Visibility::Organisation(*org),
             Principal::ApiKey {
-                organisation_id: None,
-                ..
+                organisation_id: None, ..
             } => Visibility::Everything,
         }
     }
@@ -153,9 +147,7 @@ impl Principal {
     fn is_vendor_staff(&self) -> bool {
         match self {
             Principal::User { role, .. } => role.is_vendor(),
-            Principal::ApiKey {
-                organisation_id, ..
-            } => organisation_id.is_none(),
+            Principal::ApiKey { organisation_id, .. } => organisation_id.is_none(),
         }
     }
 
@@ -179,9 +171,9 @@ impl Principal {
                 Principal::User { .. } => true,
                 Principal::ApiKey { .. } => self.has_scope(ApiScope::LicencesWrite),
             };
-        allowed.then_some(()).ok_or(DomainError::Forbidden(
-            "managing licences is for the vendor's staff",
-        ))
+        allowed
+            .then_some(())
+            .ok_or(DomainError::Forbidden("managing licences is for the vendor's staff"))
     }
 
     /// Redeem a coupon into the caller's own organisation.
@@ -209,18 +201,12 @@ impl Principal {
                 role: Role::VendorAdmin,
                 ..
             } => Ok(()),
-            _ => Err(DomainError::Forbidden(
-                "only a vendor administrator may do this",
-            )),
+            _ => Err(DomainError::Forbidden("only a vendor administrator may do this")),
         }
     }
 
     /// Create a user with `role` in `organisation`.
-    pub fn may_create_user(
-        &self,
-        role: Role,
-        organisation: Option<OrganisationId>,
-    ) -> Result<(), DomainError> {
+    pub fn may_create_user(&self, role: Role, organisation: Option<OrganisationId>) -> Result<(), DomainError> {
         let allowed = match self {
             Principal::User {
                 role: Role::VendorAdmin,
@@ -237,16 +223,13 @@ impl Principal {
             } => !role.is_vendor() && organisation.is_some() && organisation == *organisation_id,
             _ => false,
         };
-        allowed.then_some(()).ok_or(DomainError::Forbidden(
-            "you may not create a user with this role",
-        ))
+        allowed
+            .then_some(())
+            .ok_or(DomainError::Forbidden("you may not create a user with this role"))
     }
 
     /// Create or revoke API keys of `organisation` (`None`: a vendor key).
-    pub fn may_manage_api_keys(
-        &self,
-        organisation: Option<OrganisationId>,
-    ) -> Result<(), DomainError> {
+    pub fn may_manage_api_keys(&self, organisation: Option<OrganisationId>) -> Result<(), DomainError> {
         let allowed = match self {
             Principal::User {
                 role: Role::VendorAdmin,
@@ -259,9 +242,9 @@ impl Principal {
             } => organisation.is_some() && organisation == *organisation_id,
             _ => false,
         };
-        allowed.then_some(()).ok_or(DomainError::Forbidden(
-            "managing API keys is for administrators",
-        ))
+        allowed
+            .then_some(())
+            .ok_or(DomainError::Forbidden("managing API keys is for administrators"))
     }
 
     /// Read the audit log.
@@ -290,10 +273,7 @@ mod tests {
     #[test]
     fn visibility_follows_role() {
         let org = OrganisationId::from_uuid(Uuid::from_u128(1));
-        assert_eq!(
-            user(Role::VendorAdmin, None).visibility(),
-            Visibility::Everything
-        );
+        assert_eq!(user(Role::VendorAdmin, None).visibility(), Visibility::Everything);
         assert!(matches!(
             user(Role::AccountManager, None).visibility(),
             Visibility::ManagedBy(_)
@@ -313,19 +293,10 @@ mod tests {
     #[test]
     fn only_vendor_side_manages_licences_and_only_org_admins_redeem() {
         let org = OrganisationId::from_uuid(Uuid::from_u128(1));
-        assert!(user(Role::AccountManager, None)
-            .may_manage_licences()
-            .is_ok());
-        assert!(user(Role::OrgAdmin, Some(org))
-            .may_manage_licences()
-            .is_err());
-        assert_eq!(
-            user(Role::OrgAdmin, Some(org)).may_redeem_coupons(),
-            Ok(org)
-        );
-        assert!(user(Role::OrgViewer, Some(org))
-            .may_redeem_coupons()
-            .is_err());
+        assert!(user(Role::AccountManager, None).may_manage_licences().is_ok());
+        assert!(user(Role::OrgAdmin, Some(org)).may_manage_licences().is_err());
+        assert_eq!(user(Role::OrgAdmin, Some(org)).may_redeem_coupons(), Ok(org));
+        assert!(user(Role::OrgViewer, Some(org)).may_redeem_coupons().is_err());
         assert!(user(Role::VendorAdmin, None).may_redeem_coupons().is_err());
         let writer = Principal::ApiKey {
             id: ApiKeyId::from_uuid(Uuid::nil()),

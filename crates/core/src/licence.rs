@@ -112,13 +112,9 @@ impl Licence {
         created_by: Option<UserId>,
         now: DateTime<Utc>,
     ) -> Result<Self, DomainError> {
-        let unit_price = product.unit_price(plan).ok_or_else(|| {
-            DomainError::field(
-                "plan",
-                "no_price",
-                &format!("the product has no {plan} price"),
-            )
-        })?;
+        let unit_price = product
+            .unit_price(plan)
+            .ok_or_else(|| DomainError::field("plan", "no_price", &format!("the product has no {plan} price")))?;
         let mut licence = Self {
             id,
             product_id: product.id,
@@ -151,12 +147,7 @@ impl Licence {
         Ok(licence)
     }
 
-    fn activate(
-        &mut self,
-        organisation_id: OrganisationId,
-        user_id: Option<UserId>,
-        now: DateTime<Utc>,
-    ) {
+    fn activate(&mut self, organisation_id: OrganisationId, user_id: Option<UserId>, now: DateTime<Utc>) {
         self.owner_organisation_id = Some(organisation_id);
         self.owner_user_id = user_id;
         self.status = LicenceStatus::Active;
@@ -168,9 +159,7 @@ impl Licence {
     /// the expiry job has stored it so.
     pub fn status_at(&self, now: DateTime<Utc>) -> LicenceStatus {
         match (self.status, self.ends_at) {
-            (LicenceStatus::Active | LicenceStatus::Paused, Some(ends)) if ends <= now => {
-                LicenceStatus::Expired
-            }
+            (LicenceStatus::Active | LicenceStatus::Paused, Some(ends)) if ends <= now => LicenceStatus::Expired,
             (status, _) => status,
         }
     }
@@ -201,11 +190,7 @@ impl Licence {
     }
 
     /// Hands an unassigned licence to an organisation (coupon redemption).
-    pub fn redeem(
-        &mut self,
-        organisation_id: OrganisationId,
-        now: DateTime<Utc>,
-    ) -> Result<(), DomainError> {
+    pub fn redeem(&mut self, organisation_id: OrganisationId, now: DateTime<Utc>) -> Result<(), DomainError> {
         if self.status != LicenceStatus::Unassigned || self.redeemed_at.is_some() {
             return Err(DomainError::CouponNotRedeemable);
         }
@@ -273,18 +258,14 @@ mod tests {
             name: "CAD Pro".into(),
             seat_kind: SeatKind::Device,
             currency: "EUR".into(),
-            prices: [(Plan::Monthly, 1500), (Plan::Yearly, 15000)]
-                .into_iter()
-                .collect(),
+            prices: [(Plan::Monthly, 1500), (Plan::Yearly, 15000)].into_iter().collect(),
             default_lease_seconds: 900,
             created_at: Utc::now(),
         }
     }
 
     fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, 12, 0, 0)
-            .single()
-            .unwrap_or_default()
+        Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).single().unwrap_or_default()
     }
 
     fn licence(plan: Plan, owner: Owner, now: DateTime<Utc>) -> Licence {

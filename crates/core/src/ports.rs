@@ -6,9 +6,7 @@
 
 use crate::access::{Actor, Visibility};
 use crate::error::{DomainError, FieldError};
-use crate::ids::{
-    ApiKeyId, AuditEntryId, AuthSessionId, LicenceId, OrganisationId, ProductId, UserId,
-};
+use crate::ids::{ApiKeyId, AuditEntryId, AuthSessionId, LicenceId, OrganisationId, ProductId, UserId};
 use crate::licence::{Licence, Organisation, Product};
 use crate::values::{ApiScope, BillingStatus, Email, LicenceStatus, Role};
 use async_trait::async_trait;
@@ -32,11 +30,7 @@ impl PageRequest {
             return Err(FieldError::new("page", "too_small", "pages start at 1"));
         }
         if per_page == 0 || per_page > Self::MAX_PER_PAGE {
-            return Err(FieldError::new(
-                "per_page",
-                "out_of_range",
-                "must be between 1 and 100",
-            ));
+            return Err(FieldError::new("per_page", "out_of_range", "must be between 1 and 100"));
         }
         Ok(Self { page, per_page })
     }
@@ -311,25 +305,13 @@ pub trait Store: Send + Sync + 'static {
     async fn commit(&self, ctx: &WriteContext, set: ChangeSet) -> Result<Committed, StoreError>;
 
     /// The request hash and resource of an earlier request with this idempotency key.
-    async fn idempotency_record(
-        &self,
-        scope: &str,
-        key: &str,
-    ) -> Result<Option<(String, uuid::Uuid)>, StoreError>;
+    async fn idempotency_record(&self, scope: &str, key: &str) -> Result<Option<(String, uuid::Uuid)>, StoreError>;
 
     /// Is the database reachable?
     async fn ping(&self) -> Result<(), StoreError>;
 
-    async fn organisation(
-        &self,
-        vis: Visibility,
-        id: OrganisationId,
-    ) -> Result<Option<Organisation>, StoreError>;
-    async fn organisations(
-        &self,
-        vis: Visibility,
-        filter: &ListFilter,
-    ) -> Result<Page<Organisation>, StoreError>;
+    async fn organisation(&self, vis: Visibility, id: OrganisationId) -> Result<Option<Organisation>, StoreError>;
+    async fn organisations(&self, vis: Visibility, filter: &ListFilter) -> Result<Page<Organisation>, StoreError>;
 
     async fn user(&self, vis: Visibility, id: UserId) -> Result<Option<User>, StoreError>;
     async fn users(&self, vis: Visibility, filter: &ListFilter) -> Result<Page<User>, StoreError>;
@@ -351,46 +333,22 @@ pub trait Store: Send + Sync + 'static {
         refresh_hash: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    async fn auth_session_live(
-        &self,
-        id: AuthSessionId,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    async fn auth_session_live(&self, id: AuthSessionId, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
     async fn api_key(&self, vis: Visibility, id: ApiKeyId) -> Result<Option<ApiKey>, StoreError>;
-    async fn api_keys(
-        &self,
-        vis: Visibility,
-        filter: &ListFilter,
-    ) -> Result<Page<ApiKey>, StoreError>;
+    async fn api_keys(&self, vis: Visibility, filter: &ListFilter) -> Result<Page<ApiKey>, StoreError>;
     /// A live (unrevoked) key by the hash of its secret; records its use.
-    async fn authenticate_api_key(
-        &self,
-        key_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<ApiKey>, StoreError>;
+    async fn authenticate_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError>;
 
     async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError>;
     async fn products(&self, filter: &ListFilter) -> Result<Page<Product>, StoreError>;
 
-    async fn licence(
-        &self,
-        vis: Visibility,
-        id: LicenceId,
-    ) -> Result<Option<LicenceDetails>, StoreError>;
-    async fn licences(
-        &self,
-        vis: Visibility,
-        filter: &LicenceFilter,
-    ) -> Result<Page<LicenceDetails>, StoreError>;
+    async fn licence(&self, vis: Visibility, id: LicenceId) -> Result<Option<LicenceDetails>, StoreError>;
+    async fn licences(&self, vis: Visibility, filter: &LicenceFilter) -> Result<Page<LicenceDetails>, StoreError>;
     /// Any licence by its coupon code, whoever owns it (redemption).
     async fn licence_by_coupon(&self, code: &str) -> Result<Option<Licence>, StoreError>;
 
-    async fn audit(
-        &self,
-        vis: Visibility,
-        filter: &AuditFilter,
-    ) -> Result<Page<AuditEntry>, StoreError>;
+    async fn audit(&self, vis: Visibility, filter: &AuditFilter) -> Result<Page<AuditEntry>, StoreError>;
 
     /// Stored signing keys (key id, PKCS#8 private key), newest first.
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;

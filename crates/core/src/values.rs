@@ -195,11 +195,7 @@ impl Quantity {
             return Err(FieldError::new(field, "too_small", "must be at least 1"));
         }
         if value > i64::from(Self::MAX) {
-            return Err(FieldError::new(
-                field,
-                "too_large",
-                "must be at most 1000000",
-            ));
+            return Err(FieldError::new(field, "too_large", "must be at most 1000000"));
         }
         u32::try_from(value)
             .map(Self)
@@ -321,10 +317,7 @@ mod tests {
 
     #[test]
     fn coupon_parse_forgives_case_and_separators_but_not_look_alikes() {
-        assert_eq!(
-            CouponCode::parse("k7pm-w2qx").map(|c| c.0),
-            Ok("K7PMW2QX".to_owned())
-        );
+        assert_eq!(CouponCode::parse("k7pm-w2qx").map(|c| c.0), Ok("K7PMW2QX".to_owned()));
         assert_eq!(
             CouponCode::parse("K7PMW2Q0").map_err(|e| e.code),
             Err("invalid_character".into())
@@ -353,14 +346,7 @@ mod tests {
             Email::parse(" Ann@Example.COM ").map(|e| e.0),
             Ok("ann@example.com".into())
         );
-        for bad in [
-            "ann",
-            "ann@",
-            "@x.io",
-            "ann@localhost",
-            "a b@x.io",
-            "a@@x.io",
-        ] {
+        for bad in ["ann", "ann@", "@x.io", "ann@localhost", "a b@x.io", "a@@x.io"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

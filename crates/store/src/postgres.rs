@@ -16,10 +16,7 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    pub async fn open(
-        url: &str,
-        options: &StoreOptions,
-    ) -> Result<Self, leasehold_core::ports::StoreError> {
+    pub async fn open(url: &str, options: &StoreOptions) -> Result<Self, leasehold_core::ports::StoreError> {
         let connect = PgConnectOptions::from_str(url).map_err(backend)?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(2))

@@ -18,10 +18,7 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    pub async fn open(
-        url: &str,
-        options: &StoreOptions,
-    ) -> Result<Self, leasehold_core::ports::StoreError> {
+    pub async fn open(url: &str, options: &StoreOptions) -> Result<Self, leasehold_core::ports::StoreError> {
         let connect = SqliteConnectOptions::from_str(url)
             .map_err(backend)?
             .create_if_missing(true)

@@ -32,10 +32,7 @@ fn with_database(admin_url: &str, name: &str) -> String {
 
 impl TestDatabase {
     pub fn sqlite() -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "leasehold-test-{}.db",
-            uuid::Uuid::new_v4().simple()
-        ));
+        let path = std::env::temp_dir().join(format!("leasehold-test-{}.db", uuid::Uuid::new_v4().simple()));
         Self {
             url: format!("sqlite:{}", path.display()),
             cleanup: Cleanup::SqliteFile(path),
@@ -57,10 +54,7 @@ impl TestDatabase {
             }
         };
         let name = format!("leasehold_test_{}", uuid::Uuid::new_v4().simple());
-        if let Err(error) = admin
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-        {
+        if let Err(error) = admin.execute(format!("CREATE DATABASE {name}").as_str()).await {
             panic!("could not create the test database {name}: {error}");
         }
         let url = with_database(&admin_url, &name);
@@ -92,9 +86,7 @@ impl Drop for TestDatabase {
                     runtime.block_on(async {
                         let mut admin = PgConnection::connect(&admin_url).await.ok()?;
                         admin
-                            .execute(
-                                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
-                            )
+                            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
                             .await
                             .ok()
                     })

@@ -14,9 +14,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
-        .single()
-        .unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).single().unwrap_or_default()
 }
 
 fn ctx(now: DateTime<Utc>) -> WriteContext {
@@ -81,13 +79,9 @@ async fn world(db: &TestDatabase) -> World {
         name: "CAD Pro".into(),
         seat_kind: SeatKind::Device,
         currency: "EUR".into(),
-        prices: [
-            (Plan::Monthly, 1500),
-            (Plan::Yearly, 15000),
-            (Plan::Perpetual, 50000),
-        ]
-        .into_iter()
-        .collect(),
+        prices: [(Plan::Monthly, 1500), (Plan::Yearly, 15000), (Plan::Perpetual, 50000)]
+            .into_iter()
+            .collect(),
         default_lease_seconds: 900,
         created_at: t0(),
     };
@@ -236,10 +230,7 @@ async fn expiring_filters_hold_at_the_window_edges(db: TestDatabase) {
         ]
     );
     f.status = Some(LicenceStatus::Unassigned);
-    assert_eq!(
-        names(&w, Visibility::Everything, &f).await,
-        ["g-unassigned"]
-    );
+    assert_eq!(names(&w, Visibility::Everything, &f).await, ["g-unassigned"]);
 }
 
 async fn keyword_sort_and_pagination(db: TestDatabase) {
@@ -287,18 +278,11 @@ async fn keyword_sort_and_pagination(db: TestDatabase) {
         ("floor", vec!["Lab floor", "Radiology 100%"]),
     ] {
         f.q = Some(q.into());
-        assert_eq!(
-            names(&w, Visibility::Everything, &f).await,
-            expected,
-            "q={q}"
-        );
+        assert_eq!(names(&w, Visibility::Everything, &f).await, expected, "q={q}");
     }
     f.q = None;
     f.user = Some(w.north_user.id);
-    assert_eq!(
-        names(&w, Visibility::Everything, &f).await,
-        ["Radiology 100%"]
-    );
+    assert_eq!(names(&w, Visibility::Everything, &f).await, ["Radiology 100%"]);
     f.user = None;
     f.organisation = Some(w.south.id);
     assert_eq!(names(&w, Visibility::Everything, &f).await, ["Lab floor"]);
@@ -307,10 +291,7 @@ async fn keyword_sort_and_pagination(db: TestDatabase) {
         key: LicenceSortKey::Name,
         descending: true,
     };
-    f.page = PageRequest {
-        page: 2,
-        per_page: 2,
-    };
+    f.page = PageRequest { page: 2, per_page: 2 };
     let page = w
         .store
         .licences(Visibility::Everything, &f)
@@ -318,10 +299,7 @@ async fn keyword_sort_and_pagination(db: TestDatabase) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(page.total, 3);
     assert_eq!(
-        page.items
-            .iter()
-            .map(|d| d.licence.name.as_str())
-            .collect::<Vec<_>>(),
+        page.items.iter().map(|d| d.licence.name.as_str()).collect::<Vec<_>>(),
         ["Lab floor"]
     );
 }
@@ -353,20 +331,11 @@ async fn visibility_scopes_every_read(db: TestDatabase) {
     let f = filter(t0());
     let manager = Visibility::ManagedBy(w.manager.id);
     assert_eq!(names(&w, manager, &f).await, ["north", "spare by manager"]);
-    assert_eq!(
-        names(&w, Visibility::Organisation(w.south.id), &f).await,
-        ["south"]
-    );
+    assert_eq!(names(&w, Visibility::Organisation(w.south.id), &f).await, ["south"]);
     assert_eq!(names(&w, Visibility::Everything, &f).await.len(), 3);
     let get = |vis, id| {
         let store = w.store.clone();
-        async move {
-            store
-                .licence(vis, id)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"))
-                .is_some()
-        }
+        async move { store.licence(vis, id).await.unwrap_or_else(|e| panic!("{e}")).is_some() }
     };
     assert!(get(manager, n).await && get(manager, sp).await && !get(manager, s).await);
     assert!(!get(Visibility::Organisation(w.north.id), s).await);
@@ -381,10 +350,7 @@ async fn visibility_scopes_every_read(db: TestDatabase) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        orgs.items
-            .iter()
-            .map(|o| o.name.as_str())
-            .collect::<Vec<_>>(),
+        orgs.items.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(),
         ["North Clinic"]
     );
     assert!(w
@@ -414,13 +380,7 @@ async fn coupon_codes_are_unique(db: TestDatabase) {
     let w = world(&db).await;
     apply(
         &w.store,
-        vec![Change::InsertLicence(licence(
-            &w,
-            "first",
-            north(&w),
-            "DDDDDDDD",
-            t0(),
-        ))],
+        vec![Change::InsertLicence(licence(&w, "first", north(&w), "DDDDDDDD", t0()))],
     )
     .await;
     let again = ChangeSet {
@@ -456,13 +416,7 @@ async fn a_failed_change_set_leaves_nothing_behind(db: TestDatabase) {
     let w = world(&db).await;
     apply(
         &w.store,
-        vec![Change::InsertLicence(licence(
-            &w,
-            "taken",
-            north(&w),
-            "EEEEEEEE",
-            t0(),
-        ))],
+        vec![Change::InsertLicence(licence(&w, "taken", north(&w), "EEEEEEEE", t0()))],
     )
     .await;
     let good = licence(&w, "would be written", north(&w), "EEEEEEEF", t0());
@@ -526,10 +480,7 @@ async fn changes_and_audit_entries_commit_together(db: TestDatabase) {
         changes: vec![Change::InsertLicence(l)],
         idempotency: None,
     };
-    w.store
-        .commit(&ctx(t0()), set)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    w.store.commit(&ctx(t0()), set).await.unwrap_or_else(|e| panic!("{e}"));
     let filter = AuditFilter {
         organisation: None,
         product: Some(w.product.id),
@@ -564,14 +515,10 @@ async fn optimistic_updates_detect_a_concurrent_change(db: TestDatabase) {
     let l = licence(&w, "v0", Owner::Unassigned, "GGGGGGGG", t0());
     apply(&w.store, vec![Change::InsertLicence(l.clone())]).await;
     let mut first = l.clone();
-    first
-        .redeem(w.north.id, t0())
-        .unwrap_or_else(|e| panic!("{e}"));
+    first.redeem(w.north.id, t0()).unwrap_or_else(|e| panic!("{e}"));
     first.version = 1;
     let mut second = l.clone();
-    second
-        .redeem(w.south.id, t0())
-        .unwrap_or_else(|e| panic!("{e}"));
+    second.redeem(w.south.id, t0()).unwrap_or_else(|e| panic!("{e}"));
     second.version = 1;
     apply(&w.store, vec![Change::UpdateLicence(first)]).await;
     let result = w
@@ -596,17 +543,11 @@ async fn optimistic_updates_detect_a_concurrent_change(db: TestDatabase) {
         .unwrap_or_else(|| panic!("gone"));
     assert_eq!(stored.owner_organisation_id, Some(w.north.id));
     let delete = ChangeSet {
-        changes: vec![Change::DeleteLicence {
-            id: l.id,
-            version: 1,
-        }],
+        changes: vec![Change::DeleteLicence { id: l.id, version: 1 }],
         ..ChangeSet::default()
     };
     assert!(
-        matches!(
-            w.store.commit(&ctx(t0()), delete).await,
-            Err(StoreError::Stale)
-        ),
+        matches!(w.store.commit(&ctx(t0()), delete).await, Err(StoreError::Stale)),
         "a redeemed licence is never deleted"
     );
 }
@@ -625,10 +566,7 @@ async fn idempotency_keys_replay_and_refuse_reuse(db: TestDatabase) {
         changes: vec![Change::InsertLicence(first.clone())],
         audit: vec![],
     };
-    assert_eq!(
-        w.store.commit(&ctx(t0()), set).await.ok(),
-        Some(Committed::Applied)
-    );
+    assert_eq!(w.store.commit(&ctx(t0()), set).await.ok(), Some(Committed::Applied));
     let retry = licence(&w, "once", north(&w), "HHHHHHHJ", t0());
     let set = ChangeSet {
         idempotency: Some(claim("h1", retry.id)),
@@ -684,23 +622,14 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_session(db: TestDatabase) {
         .rotate_refresh_token("r1", "r2", now)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        matches!(rotated, RefreshOutcome::Rotated { ref user, .. } if user.id == w.north_user.id)
-    );
-    assert!(w
-        .store
-        .auth_session_live(session.id, now)
-        .await
-        .unwrap_or(false));
+    assert!(matches!(rotated, RefreshOutcome::Rotated { ref user, .. } if user.id == w.north_user.id));
+    assert!(w.store.auth_session_live(session.id, now).await.unwrap_or(false));
     assert_eq!(
         w.store.rotate_refresh_token("r1", "r3", now).await.ok(),
         Some(RefreshOutcome::Reused)
     );
     assert!(
-        !w.store
-            .auth_session_live(session.id, now)
-            .await
-            .unwrap_or(true),
+        !w.store.auth_session_live(session.id, now).await.unwrap_or(true),
         "reuse revokes the session"
     );
     assert_eq!(
@@ -708,10 +637,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_session(db: TestDatabase) {
         Some(RefreshOutcome::Invalid)
     );
     assert_eq!(
-        w.store
-            .rotate_refresh_token("unknown", "r5", now)
-            .await
-            .ok(),
+        w.store.rotate_refresh_token("unknown", "r5", now).await.ok(),
         Some(RefreshOutcome::Invalid)
     );
 }
@@ -748,25 +674,14 @@ async fn api_keys_authenticate_until_revoked(db: TestDatabase) {
         .api_key(Visibility::Organisation(w.north.id), key.id)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        listed.and_then(|k| k.last_used_at),
-        Some(t0()),
-        "use is recorded"
-    );
+    assert_eq!(listed.and_then(|k| k.last_used_at), Some(t0()), "use is recorded");
     assert!(w
         .store
         .api_key(Visibility::Organisation(w.south.id), key.id)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .is_none());
-    apply(
-        &w.store,
-        vec![Change::RevokeApiKey {
-            id: key.id,
-            at: t0(),
-        }],
-    )
-    .await;
+    apply(&w.store, vec![Change::RevokeApiKey { id: key.id, at: t0() }]).await;
     assert!(w
         .store
         .authenticate_api_key("hash-1", t0())
@@ -811,16 +726,8 @@ async fn unique_emails_and_product_codes(db: TestDatabase) {
         matches!(result, Err(StoreError::Domain(DomainError::Validation(ref f))) if f[0].code == "code_taken"),
         "{result:?}"
     );
-    let stored = w
-        .store
-        .product(w.product.id)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        stored,
-        Some(w.product.clone()),
-        "products round-trip, prices included"
-    );
+    let stored = w.store.product(w.product.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored, Some(w.product.clone()), "products round-trip, prices included");
 }
 
 async fn signing_keys_are_created_once(db: TestDatabase) {
@@ -885,10 +792,9 @@ async fn both_schemas_hold_the_same_tables_and_columns() {
         return;
     };
     let sqlite_db = TestDatabase::sqlite();
-    let sqlite =
-        leasehold_store::sqlite::SqliteStore::open(&sqlite_db.url, &StoreOptions::default())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+    let sqlite = leasehold_store::sqlite::SqliteStore::open(&sqlite_db.url, &StoreOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     sqlite.migrate().await.unwrap_or_else(|e| panic!("{e}"));
     let pg = leasehold_store::postgres::PgStore::open(&pg_db.url, &StoreOptions::default())
         .await

@@ -17,9 +17,7 @@ async fn write_text(text: &str) -> bool {
     if !available {
         return false;
     }
-    JsFuture::from(navigator.clipboard().write_text(text))
-        .await
-        .is_ok()
+    JsFuture::from(navigator.clipboard().write_text(text)).await.is_ok()
 }
 
 /// Copies `text` and says so (`what` names it: "coupon code", "API key").
@@ -41,9 +39,7 @@ pub fn copy_secret_with_toast(toasts: Toasts, text: String, what: &'static str) 
         if write_text(&text).await {
             toasts.success(format!("Copied the {what}"));
         } else {
-            toasts.error(format!(
-                "Could not copy the {what}; select it and copy it by hand"
-            ));
+            toasts.error(format!("Could not copy the {what}; select it and copy it by hand"));
         }
     });
 }

@@ -126,11 +126,7 @@ pub fn ConfirmDialog(
     #[prop(optional)]
     danger: bool,
 ) -> impl IntoView {
-    let confirm_class = if danger {
-        "btn btn-danger"
-    } else {
-        "btn btn-primary"
-    };
+    let confirm_class = if danger { "btn btn-danger" } else { "btn btn-primary" };
     let busy_label = format!("{confirm_label}…");
     view! {
         <Modal title=title on_close=on_cancel testid="confirm-dialog">

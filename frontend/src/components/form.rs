@@ -5,10 +5,7 @@ use crate::api::ApiError;
 use leptos::prelude::*;
 
 /// The message for a field, from a form's last error.
-pub fn field_error(
-    errors: RwSignal<Option<ApiError>>,
-    names: &'static [&'static str],
-) -> Signal<Option<String>> {
+pub fn field_error(errors: RwSignal<Option<ApiError>>, names: &'static [&'static str]) -> Signal<Option<String>> {
     Signal::derive(move || errors.with(|e| e.as_ref().and_then(|e| e.field(names))))
 }
 
@@ -51,10 +48,7 @@ pub fn Field(
 
 /// The form's error in plain words; field errors that no field shows are listed.
 #[component]
-pub fn FormError(
-    errors: RwSignal<Option<ApiError>>,
-    claimed: &'static [&'static str],
-) -> impl IntoView {
+pub fn FormError(errors: RwSignal<Option<ApiError>>, claimed: &'static [&'static str]) -> impl IntoView {
     move || {
         errors.get().map(|error| {
             let unclaimed = error.unclaimed(claimed);
@@ -87,9 +81,7 @@ pub fn FormError(
 }
 
 /// `aria-invalid` for a field with an error.
-pub fn invalid(
-    error: Signal<Option<String>>,
-) -> impl Fn() -> &'static str + Send + Sync + Copy + 'static {
+pub fn invalid(error: Signal<Option<String>>) -> impl Fn() -> &'static str + Send + Sync + Copy + 'static {
     move || {
         if error.with(Option::is_some) {
             "true"

@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset, Offset, Utc};
 use leasehold_core::access::ActorKind;
-use leasehold_core::values::{
-    ApiScope, BillingStatus, LicenceSource, LicenceStatus, Plan, Role, SeatKind,
-};
+use leasehold_core::values::{ApiScope, BillingStatus, LicenceSource, LicenceStatus, Plan, Role, SeatKind};
 
 /// Minor units with the currency: `€45.00`, `$1,250.00`, `CHF 45.00`, `¥4,500`.
 pub fn money(minor: i64, currency: &str) -> String {
@@ -53,9 +51,7 @@ pub fn now() -> DateTime<Utc> {
 
 /// `at` in the browser's time zone (including daylight saving on that date).
 fn local(at: DateTime<Utc>) -> DateTime<FixedOffset> {
-    let js = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
-        at.timestamp_millis() as f64
-    ));
+    let js = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
     // getTimezoneOffset is UTC − local, in minutes.
     let offset_minutes = -(js.get_timezone_offset() as i32);
     let offset = FixedOffset::east_opt(offset_minutes * 60).unwrap_or_else(|| Utc.fix());
@@ -130,11 +126,7 @@ pub fn days_until(at: DateTime<Utc>) -> i64 {
 /// The last 8 hex digits of a UUID, enough to tell objects apart on screen (the
 /// first ones of a v7 UUID are a timestamp, shared by objects made together).
 pub fn short_id(id: impl ToString) -> String {
-    let text: Vec<char> = id
-        .to_string()
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .collect();
+    let text: Vec<char> = id.to_string().chars().filter(char::is_ascii_hexdigit).collect();
     let start = text.len().saturating_sub(8);
     text[start..].iter().collect()
 }
@@ -226,7 +218,7 @@ mod tests {
     #[test]
     fn money_formats_minor_units() {
         assert_eq!(money(4500, "EUR"), "€45.00");
-        assert_eq!(money(125_000_05, "usd"), "$125,000.05");
+        assert_eq!(money(12_500_005, "usd"), "$125,000.05");
         assert_eq!(money(4500, "CHF"), "CHF 45.00");
         assert_eq!(money(4500, "JPY"), "¥4,500");
         assert_eq!(money(-5, "GBP"), "-£0.05");

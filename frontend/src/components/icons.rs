@@ -38,13 +38,7 @@ impl Icon {
         match self {
             Icon::Pause => &["M7 5h3v14H7z", "M14 5h3v14h-3z"],
             Icon::Play => &["M7 4.5l12 7.5-12 7.5z"],
-            Icon::Trash => &[
-                "M4 7h16",
-                "M10 11v6",
-                "M14 11v6",
-                "M6 7l1 13h10l1-13",
-                "M9 7V4h6v3",
-            ],
+            Icon::Trash => &["M4 7h16", "M10 11v6", "M14 11v6", "M6 7l1 13h10l1-13", "M9 7V4h6v3"],
             Icon::Copy => &["M9 9h11v11H9z", "M5 15H4V4h11v1"],
             Icon::Plus => &["M12 5v14", "M5 12h14"],
             Icon::Search => &["M11 4a7 7 0 1 0 0 14a7 7 0 1 0 0-14z", "M20 20l-4-4"],
@@ -82,41 +76,16 @@ impl Icon {
                 "M16 3.3a4 4 0 0 1 0 7.4",
                 "M19 14.5a7 7 0 0 1 3 5.5v1",
             ],
-            Icon::Logs => &[
-                "M9 6h12",
-                "M9 12h12",
-                "M9 18h12",
-                "M4 6h.01",
-                "M4 12h.01",
-                "M4 18h.01",
-            ],
-            Icon::Dashboard => &[
-                "M3 3h8v8H3z",
-                "M13 3h8v5h-8z",
-                "M13 10h8v11h-8z",
-                "M3 13h8v8H3z",
-            ],
+            Icon::Logs => &["M9 6h12", "M9 12h12", "M9 18h12", "M4 6h.01", "M4 12h.01", "M4 18h.01"],
+            Icon::Dashboard => &["M3 3h8v8H3z", "M13 3h8v5h-8z", "M13 10h8v11h-8z", "M3 13h8v8H3z"],
             Icon::Devices => &["M3 4h18v12H3z", "M8 20h8", "M12 16v4"],
             Icon::Sessions => &["M3 12h4l3-8 4 16 3-8h4"],
             Icon::Reports => &["M4 20V11", "M10 20V5", "M16 20v-6", "M22 20H2"],
-            Icon::Invoices => &[
-                "M6 2h12v20l-3-2-3 2-3-2-3 2z",
-                "M9 7h6",
-                "M9 11h6",
-                "M9 15h4",
-            ],
+            Icon::Invoices => &["M6 2h12v20l-3-2-3 2-3-2-3 2z", "M9 7h6", "M9 11h6", "M9 15h4"],
             Icon::Bell => &["M6 16v-5a6 6 0 0 1 12 0v5l2 2H4z", "M10 21h4"],
             Icon::SignOut => &["M9 21H5V3h4", "M16 17l5-5-5-5", "M21 12H9"],
-            Icon::Alert => &[
-                "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z",
-                "M12 7.5v5.5",
-                "M12 16.5v.01",
-            ],
-            Icon::Info => &[
-                "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z",
-                "M12 11v6",
-                "M12 7.5v.01",
-            ],
+            Icon::Alert => &["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "M12 7.5v5.5", "M12 16.5v.01"],
+            Icon::Info => &["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "M12 11v6", "M12 7.5v.01"],
         }
     }
 }

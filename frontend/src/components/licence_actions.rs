@@ -73,11 +73,7 @@ pub fn PauseResumeButton(
             }
         });
     };
-    let class = if labelled {
-        "btn btn-secondary"
-    } else {
-        "icon-btn"
-    };
+    let class = if labelled { "btn btn-secondary" } else { "icon-btn" };
     view! {
         <button
             type="button"

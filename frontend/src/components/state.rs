@@ -30,11 +30,7 @@ pub fn PageHeader(
 
 #[component]
 pub fn Spinner(#[prop(optional)] label: &'static str) -> impl IntoView {
-    let label = if label.is_empty() {
-        "Loading…"
-    } else {
-        label
-    };
+    let label = if label.is_empty() { "Loading…" } else { label };
     view! {
         <div class="loading" role="status" data-testid="loading">
             <span class="spinner" aria-hidden="true"></span>
@@ -77,10 +73,7 @@ pub fn EmptyState(
 
 /// An error where the data would be, with a retry button.
 #[component]
-pub fn ErrorPanel(
-    error: ApiError,
-    #[prop(optional)] on_retry: Option<Callback<()>>,
-) -> impl IntoView {
+pub fn ErrorPanel(error: ApiError, #[prop(optional)] on_retry: Option<Callback<()>>) -> impl IntoView {
     view! {
         <div class="banner banner-error" role="alert" data-testid="error-panel">
             {icon(Icon::Alert)}

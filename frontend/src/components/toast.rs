@@ -68,11 +68,7 @@ impl Toasts {
             }
         });
         let list = self.list;
-        let millis = if kind == ToastKind::Error {
-            9_000
-        } else {
-            4_500
-        };
+        let millis = if kind == ToastKind::Error { 9_000 } else { 4_500 };
         spawn_local(async move {
             TimeoutFuture::new(millis).await;
             list.try_update(|list| list.retain(|toast| toast.id != id));

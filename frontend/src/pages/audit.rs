@@ -1,14 +1,10 @@
 //! The audit log: who did what, when; each entry opens to show what changed.
 
 use crate::api;
-use crate::components::format::{
-    action_label, actor_label, datetime, datetime_full, relative, short_id,
-};
+use crate::components::format::{action_label, actor_label, datetime, datetime_full, relative, short_id};
 use crate::components::icons::{icon, Icon};
 use crate::components::pagination::Pagination;
-use crate::components::state::{
-    set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows,
-};
+use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows};
 use crate::lookups;
 use crate::resource::{fetch, Fetch};
 use leasehold_core::access::ActorKind;
@@ -206,11 +202,7 @@ fn actor_name(kind: ActorKind, id: Option<uuid::Uuid>, users: Fetch<Vec<UserView
     match id {
         None => label.to_string(),
         Some(actor) if kind == ActorKind::User => users
-            .with_ok(|list| {
-                list.iter()
-                    .find(|u| u.id.as_uuid() == actor)
-                    .map(|u| u.email.clone())
-            })
+            .with_ok(|list| list.iter().find(|u| u.id.as_uuid() == actor).map(|u| u.email.clone()))
             .flatten()
             .unwrap_or_else(|| format!("{label} …{}", short_id(actor))),
         Some(actor) => format!("{label} …{}", short_id(actor)),

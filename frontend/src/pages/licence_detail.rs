@@ -3,8 +3,7 @@
 use crate::api;
 use crate::components::clipboard::copy_with_toast;
 use crate::components::format::{
-    action_label, actor_label, datetime, datetime_full, money, opt_datetime, plan_label, relative,
-    source_label,
+    action_label, actor_label, datetime, datetime_full, money, opt_datetime, plan_label, relative, source_label,
 };
 use crate::components::icons::{icon, Icon};
 use crate::components::licence_actions::{can_manage, DeleteLicenceDialog, PauseResumeButton};
@@ -78,11 +77,7 @@ fn LicenceDetail(id: LicenceId) -> impl IntoView {
         }
     });
 
-    let status = Signal::derive(move || {
-        licence
-            .with_ok(|l| l.status)
-            .unwrap_or(LicenceStatus::Unassigned)
-    });
+    let status = Signal::derive(move || licence.with_ok(|l| l.status).unwrap_or(LicenceStatus::Unassigned));
     let billing = Signal::derive(move || {
         licence
             .with_ok(|l| l.billing_status)

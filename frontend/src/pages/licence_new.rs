@@ -65,10 +65,7 @@ fn NewLicenceForm() -> impl IntoView {
     // Pick the first product once the list arrives.
     Effect::new(move |_| {
         if product.get_untracked().is_none() {
-            if let Some(first) = products
-                .with_ok(|list| list.first().map(|p| p.id))
-                .flatten()
-            {
+            if let Some(first) = products.with_ok(|list| list.first().map(|p| p.id)).flatten() {
                 product.set(Some(first));
             }
         }
@@ -102,11 +99,7 @@ fn NewLicenceForm() -> impl IntoView {
                     total
                 )
             }
-            None => format!(
-                "{} has no {} price",
-                product.name,
-                plan_label(plan).to_lowercase()
-            ),
+            None => format!("{} has no {} price", product.name, plan_label(plan).to_lowercase()),
         })
     };
 
@@ -118,19 +111,11 @@ fn NewLicenceForm() -> impl IntoView {
         let mut problems = Vec::new();
         let product_id = product.get_untracked();
         if product_id.is_none() {
-            problems.push(FieldError::new(
-                "product_id",
-                "required",
-                "Choose a product.",
-            ));
+            problems.push(FieldError::new("product_id", "required", "Choose a product."));
         }
         let name_value = name.get_untracked().trim().to_string();
         if name_value.is_empty() {
-            problems.push(FieldError::new(
-                "name",
-                "required",
-                "Give the licence a name.",
-            ));
+            problems.push(FieldError::new("name", "required", "Give the licence a name."));
         }
         let quantity_value = match quantity.get_untracked().trim().parse::<i64>() {
             Ok(q) if q >= 1 => Some(q),
@@ -155,9 +140,7 @@ fn NewLicenceForm() -> impl IntoView {
         } else {
             (None, None)
         };
-        let (Some(product_id), Some(quantity_value), true) =
-            (product_id, quantity_value, problems.is_empty())
-        else {
+        let (Some(product_id), Some(quantity_value), true) = (product_id, quantity_value, problems.is_empty()) else {
             errors.set(Some(ApiError::invalid(problems)));
             return;
         };
@@ -181,10 +164,7 @@ fn NewLicenceForm() -> impl IntoView {
             match result {
                 Ok(created) => {
                     toasts.success("Licence created");
-                    navigate(
-                        &format!("/licences/{}", created.body.id),
-                        Default::default(),
-                    );
+                    navigate(&format!("/licences/{}", created.body.id), Default::default());
                 }
                 Err(error) => {
                     // The server decided: a corrected form is a new request.
@@ -204,11 +184,7 @@ fn NewLicenceForm() -> impl IntoView {
     let quantity_error = field_error(errors, &["quantity"]);
     let org_error = field_error(
         errors,
-        &[
-            "owner_organisation_id",
-            "owner.organisation_id",
-            "organisation_id",
-        ],
+        &["owner_organisation_id", "owner.organisation_id", "organisation_id"],
     );
     let user_error = field_error(errors, &["owner_user_id", "owner.user_id", "user_id"]);
 

@@ -5,9 +5,7 @@ use crate::api;
 use crate::components::clipboard::copy_with_toast;
 use crate::components::format::{date, days_until, money, plan_label, relative};
 use crate::components::icons::{icon, Icon};
-use crate::components::licence_actions::{
-    can_manage, DeleteButton, DeleteLicenceDialog, PauseResumeButton,
-};
+use crate::components::licence_actions::{can_manage, DeleteButton, DeleteLicenceDialog, PauseResumeButton};
 use crate::components::pagination::Pagination;
 use crate::components::pills::LicencePills;
 use crate::components::state::{set_title, EmptyState, ErrorPanel, PageHeader, SkeletonRows};
@@ -52,17 +50,13 @@ struct Filters {
 
 impl Filters {
     fn from_map(map: &ParamsMap) -> Self {
-        let sort = map
-            .get("sort")
-            .filter(|s| SORTS.iter().any(|(key, _)| key == s));
+        let sort = map.get("sort").filter(|s| SORTS.iter().any(|(key, _)| key == s));
         Self {
             q: map.get("q").unwrap_or_default(),
             organisation: map.get("organisation").and_then(|v| v.parse().ok()),
             user: map.get("user").and_then(|v| v.parse().ok()),
             status: map.get("status").and_then(|v| LicenceStatus::parse(&v)),
-            expiring: map
-                .get("expiring")
-                .filter(|v| v == "soon" || v == "expired"),
+            expiring: map.get("expiring").filter(|v| v == "soon" || v == "expired"),
             sort: sort.unwrap_or_else(|| "-created_at".into()),
             page: map
                 .get("page")
@@ -379,7 +373,7 @@ pub fn LicencesPage() -> impl IntoView {
         }
     };
 
-    let columns = if manage { 10 } else { 9 };
+    let columns = if manage { 9 } else { 8 };
 
     view! {
         <PageHeader title="Licences" subtitle=subtitle>
@@ -560,8 +554,7 @@ pub fn LicencesPage() -> impl IntoView {
                     <thead>
                         <tr>
                             {header_cell("name", "Name", "col-name")}
-                            <th scope="col">"Product"</th>
-                            <th scope="col">"Plan"</th>
+                            <th scope="col">"Product · plan"</th>
                             {header_cell("quantity", "Seats", "num")}
                             <th scope="col" class="num">
                                 "Amount"
@@ -743,8 +736,12 @@ fn licence_row(
                 {(!licence.note.trim().is_empty())
                     .then(|| view! { <span class="muted small truncate" title=licence.note.clone()>{licence.note.clone()}</span> })}
             </td>
-            <td>{licence.product_name.clone()}</td>
-            <td>{plan_label(licence.plan)}</td>
+            <td>
+                <div class="cell-stack">
+                    <span class="nowrap">{licence.product_name.clone()}</span>
+                    <span class="muted small">{plan_label(licence.plan)}</span>
+                </div>
+            </td>
             <td class="num">{licence.quantity}</td>
             <td class="num" title=format!("{} × {}", licence.quantity, money(licence.unit_price, &licence.currency))>
                 {money(licence.amount, &licence.currency)}
@@ -818,7 +815,7 @@ fn ends_cell(ends: Option<DateTime<Utc>>) -> AnyView {
             };
             view! {
                 <div class="cell-stack">
-                    <span class=tone>{date(at)}</span>
+                    <span class=format!("{tone} nowrap")>{date(at)}</span>
                     {(-60..=30).contains(&days).then(|| view! { <span class="muted small">{relative(at)}</span> })}
                 </div>
             }

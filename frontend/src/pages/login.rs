@@ -13,11 +13,7 @@ use leptos_router::NavigateOptions;
 /// Where to go after signing in: `next` when it is a path of this console.
 fn destination(next: Option<String>) -> String {
     match next {
-        Some(path)
-            if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/login") =>
-        {
-            path
-        }
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/login") => path,
         _ => "/licences".into(),
     }
 }
@@ -60,18 +56,10 @@ pub fn LoginPage() -> impl IntoView {
         let password_value = password.get_untracked();
         let mut missing = Vec::new();
         if email_value.is_empty() {
-            missing.push(FieldError::new(
-                "email",
-                "required",
-                "Enter your e-mail address.",
-            ));
+            missing.push(FieldError::new("email", "required", "Enter your e-mail address."));
         }
         if password_value.is_empty() {
-            missing.push(FieldError::new(
-                "password",
-                "required",
-                "Enter your password.",
-            ));
+            missing.push(FieldError::new("password", "required", "Enter your password."));
         }
         if !missing.is_empty() {
             errors.set(Some(ApiError::invalid(missing)));

@@ -6,9 +6,7 @@ use crate::components::form::{field_error, invalid, Field, FormError};
 use crate::components::format::{date, role_label};
 use crate::components::icons::{icon, Icon};
 use crate::components::pagination::Pagination;
-use crate::components::state::{
-    set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows,
-};
+use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows};
 use crate::components::toast::use_toasts;
 use crate::lookups;
 use crate::resource::fetch;

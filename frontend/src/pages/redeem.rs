@@ -49,8 +49,7 @@ pub fn RedeemPage() -> impl IntoView {
         pending.set(true);
         let key = idempotency_key.get_value();
         spawn_local(async move {
-            let result =
-                api::call(async |c| c.redeem_coupon(parsed.as_str(), Some(&key)).await).await;
+            let result = api::call(async |c| c.redeem_coupon(parsed.as_str(), Some(&key)).await).await;
             pending.try_set(false);
             match result {
                 Ok(licence) => {

@@ -8,18 +8,14 @@ use crate::components::format::{date, datetime_full, relative, role_label, scope
 use crate::components::icons::{icon, Icon};
 use crate::components::pagination::Pagination;
 use crate::components::pills::RolePill;
-use crate::components::state::{
-    set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows,
-};
+use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows};
 use crate::components::toast::use_toasts;
 use crate::lookups;
 use crate::resource::{fetch, Fetch};
 use gloo_timers::future::TimeoutFuture;
 use leasehold_core::ids::{ApiKeyId, OrganisationId};
 use leasehold_core::values::{ApiScope, Role};
-use leasehold_core::wire::{
-    ApiKeyView, CreateApiKey, CreateUser, ListQuery, OrganisationView, UserView,
-};
+use leasehold_core::wire::{ApiKeyView, CreateApiKey, CreateUser, ListQuery, OrganisationView, UserView};
 use leasehold_core::FieldError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -32,10 +28,7 @@ const PER_PAGE: u32 = 25;
 pub fn UsersPage() -> impl IntoView {
     set_title("Users & API keys");
     let role = api::current_role();
-    if !matches!(
-        role,
-        Role::VendorAdmin | Role::AccountManager | Role::OrgAdmin
-    ) {
+    if !matches!(role, Role::VendorAdmin | Role::AccountManager | Role::OrgAdmin) {
         return view! { <NoAccess what="Users and API keys" /> }.into_any();
     }
     let query = use_query_map();
@@ -324,11 +317,7 @@ fn AddUserDialog(
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let role = RwSignal::new(if choose_org {
-        Role::OrgAdmin
-    } else {
-        Role::Member
-    });
+    let role = RwSignal::new(if choose_org { Role::OrgAdmin } else { Role::Member });
     let organisation = RwSignal::new(None::<OrganisationId>);
     let pending = RwSignal::new(false);
     let errors = RwSignal::new(None::<ApiError>);
@@ -341,19 +330,11 @@ fn AddUserDialog(
         let mut problems = Vec::new();
         let email_value = email.get_untracked().trim().to_string();
         if email_value.is_empty() {
-            problems.push(FieldError::new(
-                "email",
-                "required",
-                "Enter an e-mail address.",
-            ));
+            problems.push(FieldError::new("email", "required", "Enter an e-mail address."));
         }
         let password_value = password.get_untracked();
         if password_value.chars().count() < 10 {
-            problems.push(FieldError::new(
-                "password",
-                "too_short",
-                "Use at least 10 characters.",
-            ));
+            problems.push(FieldError::new("password", "too_short", "Use at least 10 characters."));
         }
         let role_value = role.get_untracked();
         let organisation_value = if choose_org && !role_value.is_vendor() {
@@ -814,11 +795,7 @@ fn CreateKeyDialog(
         }
         let chosen = scopes.get_untracked();
         if chosen.is_empty() {
-            problems.push(FieldError::new(
-                "scopes",
-                "required",
-                "Choose at least one scope.",
-            ));
+            problems.push(FieldError::new("scopes", "required", "Choose at least one scope."));
         }
         if !problems.is_empty() {
             errors.set(Some(ApiError::invalid(problems)));
@@ -828,11 +805,7 @@ fn CreateKeyDialog(
         pending.set(true);
         let body = CreateApiKey {
             name: name_value.clone(),
-            organisation_id: if choose_org {
-                organisation.get_untracked()
-            } else {
-                None
-            },
+            organisation_id: if choose_org { organisation.get_untracked() } else { None },
             scopes: chosen,
         };
         spawn_local(async move {

@@ -24,10 +24,7 @@ pub async fn list_api_keys(
         organisation: query.organisation,
         page,
     };
-    let found = state
-        .store
-        .api_keys(caller.principal.visibility(), &filter)
-        .await?;
+    let found = state.store.api_keys(caller.principal.visibility(), &filter).await?;
     Ok(HttpResponse::Ok().json(views::page(found, page, views::api_key)))
 }
 

@@ -28,9 +28,6 @@ pub async fn list_audit(
         to: query.to,
         page,
     };
-    let found = state
-        .store
-        .audit(caller.principal.visibility(), &filter)
-        .await?;
+    let found = state.store.audit(caller.principal.visibility(), &filter).await?;
     Ok(HttpResponse::Ok().json(views::page(found, page, views::audit_entry)))
 }

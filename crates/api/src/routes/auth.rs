@@ -3,9 +3,7 @@ use crate::error::ApiError;
 use crate::service::{sign_in, Caller};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use leasehold_core::wire::{
-    LoginRequest, LogoutRequest, Me, Problem, RefreshRequest, TokenResponse,
-};
+use leasehold_core::wire::{LoginRequest, LogoutRequest, Me, Problem, RefreshRequest, TokenResponse};
 
 /// Signs in with e-mail and password (rate-limited per client address).
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
@@ -32,10 +30,7 @@ pub async fn login(
     (status = 401, body = Problem),
 ))]
 #[post("/auth/refresh")]
-pub async fn refresh(
-    state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
     let tokens = sign_in::refresh(&state, &body.refresh_token, state.now()).await?;
     Ok(HttpResponse::Ok().json(tokens))
 }

@@ -4,6 +4,7 @@ use crate::service::{licences, Caller, Idempotency};
 use crate::state::AppState;
 use crate::views;
 use actix_web::{post, web, HttpRequest, HttpResponse};
+use leasehold_core::values::CouponCode;
 use leasehold_core::wire::{LicenceView, Problem, RedeemCoupon};
 
 /// Redeems a coupon code into the caller's organisation (customer admin, or an
@@ -25,8 +26,11 @@ pub async fn redeem_coupon(
     body: web::Json<RedeemCoupon>,
 ) -> Result<HttpResponse, ApiError> {
     state.limits.redeem(client_ip(&req))?;
-    let idempotency =
-        Idempotency::from_header(idempotency_key(&req), "POST /v1/coupons/redeem", &*body)?;
+    // Fingerprint the code as parsed: "abcd-efgh" retried as "ABCDEFGH" is the same request.
+    let canonical = CouponCode::parse(&body.code)
+        .map(String::from)
+        .unwrap_or_else(|_| body.code.clone());
+    let idempotency = Idempotency::from_header(idempotency_key(&req), "POST /v1/coupons/redeem", &canonical)?;
     let licence = licences::redeem_coupon(&state, &caller, &body.code, idempotency).await?;
     Ok(HttpResponse::Ok().json(views::licence(licence, caller.now)))
 }

@@ -6,9 +6,7 @@ use leasehold_core::wire::{Health, Problem};
 #[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health {
-        status: "ok".into(),
-    })
+    HttpResponse::Ok().json(Health { status: "ok".into() })
 }
 
 /// The process can reach its database.
@@ -16,9 +14,7 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.store.ping().await {
-        Ok(()) => HttpResponse::Ok().json(Health {
-            status: "ready".into(),
-        }),
+        Ok(()) => HttpResponse::Ok().json(Health { status: "ready".into() }),
         Err(error) => {
             tracing::warn!(error = %error, "not ready");
             HttpResponse::ServiceUnavailable()

@@ -5,9 +5,7 @@ use crate::state::AppState;
 use crate::views;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use leasehold_core::ids::LicenceId;
-use leasehold_core::wire::{
-    CreateLicence, LicenceQuery, LicenceView, Page, Problem, UpdateLicence,
-};
+use leasehold_core::wire::{CreateLicence, LicenceQuery, LicenceView, Page, Problem, UpdateLicence};
 
 /// Licences the caller may see, filtered, searched, sorted and paginated.
 #[utoipa::path(tag = "licences", params(LicenceQuery), security(("bearer" = [])), responses(
@@ -75,8 +73,7 @@ pub async fn update_licence(
     id: web::Path<LicenceId>,
     body: web::Json<UpdateLicence>,
 ) -> Result<HttpResponse, ApiError> {
-    let licence =
-        licences::update_licence(&state, &caller, id.into_inner(), body.into_inner()).await?;
+    let licence = licences::update_licence(&state, &caller, id.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(views::licence(licence, caller.now)))
 }
 

@@ -55,7 +55,5 @@ pub fn client_ip(req: &HttpRequest) -> IpAddr {
 }
 
 pub fn idempotency_key(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(IDEMPOTENCY_KEY)
-        .and_then(|value| value.to_str().ok())
+    req.headers().get(IDEMPOTENCY_KEY).and_then(|value| value.to_str().ok())
 }

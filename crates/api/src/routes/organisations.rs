@@ -5,9 +5,7 @@ use crate::views;
 use actix_web::{get, patch, post, web, HttpResponse};
 use leasehold_core::ids::OrganisationId;
 use leasehold_core::ports::{ListFilter, PageRequest};
-use leasehold_core::wire::{
-    CreateOrganisation, ListQuery, OrganisationView, Page, Problem, UpdateOrganisation,
-};
+use leasehold_core::wire::{CreateOrganisation, ListQuery, OrganisationView, Page, Problem, UpdateOrganisation};
 
 /// Organisations the caller may see: all (vendor admin), those assigned to them
 /// (account manager), or their own.
@@ -78,7 +76,6 @@ pub async fn update_organisation(
     id: web::Path<OrganisationId>,
     body: web::Json<UpdateOrganisation>,
 ) -> Result<HttpResponse, ApiError> {
-    let organisation =
-        accounts::update_organisation(&state, &caller, id.into_inner(), body.into_inner()).await?;
+    let organisation = accounts::update_organisation(&state, &caller, id.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(views::organisation(organisation)))
 }

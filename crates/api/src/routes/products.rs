@@ -54,9 +54,7 @@ pub async fn get_product(
     _caller: Caller,
     id: web::Path<ProductId>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(views::product(
-        products::get_product(&state, id.into_inner()).await?,
-    )))
+    Ok(HttpResponse::Ok().json(views::product(products::get_product(&state, id.into_inner()).await?)))
 }
 
 /// Renames a product or changes its prices (vendor admin). Existing licences keep
@@ -74,7 +72,6 @@ pub async fn update_product(
     id: web::Path<ProductId>,
     body: web::Json<UpdateProduct>,
 ) -> Result<HttpResponse, ApiError> {
-    let product =
-        products::update_product(&state, &caller, id.into_inner(), body.into_inner()).await?;
+    let product = products::update_product(&state, &caller, id.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(views::product(product)))
 }

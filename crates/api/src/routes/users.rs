@@ -24,10 +24,7 @@ pub async fn list_users(
         organisation: query.organisation,
         page,
     };
-    let found = state
-        .store
-        .users(caller.principal.visibility(), &filter)
-        .await?;
+    let found = state.store.users(caller.principal.visibility(), &filter).await?;
     Ok(HttpResponse::Ok().json(views::page(found, page, views::user)))
 }
 

@@ -110,11 +110,7 @@ pub async fn update_organisation(
     Ok(after)
 }
 
-pub async fn get_organisation(
-    state: &AppState,
-    caller: &Caller,
-    id: OrganisationId,
-) -> Result<Organisation, ApiError> {
+pub async fn get_organisation(state: &AppState, caller: &Caller, id: OrganisationId) -> Result<Organisation, ApiError> {
     state
         .store
         .organisation(caller.principal.visibility(), id)
@@ -122,25 +118,16 @@ pub async fn get_organisation(
         .ok_or(ApiError::Domain(DomainError::NotFound("organisation")))
 }
 
-pub async fn create_user(
-    state: &AppState,
-    caller: &Caller,
-    body: CreateUser,
-) -> Result<User, ApiError> {
+pub async fn create_user(state: &AppState, caller: &Caller, body: CreateUser) -> Result<User, ApiError> {
     let organisation_id = if body.role.is_vendor() {
         None
     } else {
-        body.organisation_id
-            .or(caller.principal.visibility().organisation())
+        body.organisation_id.or(caller.principal.visibility().organisation())
     };
-    caller
-        .principal
-        .may_create_user(body.role, organisation_id)?;
+    caller.principal.may_create_user(body.role, organisation_id)?;
     let mut v = Validator::new();
     let email = v.check(Email::parse(&body.email));
-    let name = v.check(leasehold_core::values::optional_text(
-        "name", &body.name, 200,
-    ));
+    let name = v.check(leasehold_core::values::optional_text("name", &body.name, 200));
     v.check(leasehold_core::values::check_password(&body.password));
     if body.role.is_vendor() && body.organisation_id.is_some() {
         v.push(FieldError::new(
@@ -157,11 +144,7 @@ pub async fn create_user(
                 .await?
                 .is_none() =>
         {
-            v.push(FieldError::new(
-                "organisation_id",
-                "not_found",
-                "no such organisation",
-            ));
+            v.push(FieldError::new("organisation_id", "not_found", "no such organisation"));
         }
         None if !body.role.is_vendor() => {
             v.push(FieldError::new(
@@ -180,12 +163,7 @@ pub async fn create_user(
     let user = User {
         id: UserId::from_uuid(Uuid::now_v7()),
         name: if name.is_empty() {
-            email
-                .as_str()
-                .split('@')
-                .next()
-                .unwrap_or_default()
-                .to_owned()
+            email.as_str().split('@').next().unwrap_or_default().to_owned()
         } else {
             name
         },
@@ -236,11 +214,7 @@ pub async fn create_api_key(
     let mut v = Validator::new();
     let name = v.check(required_text("name", &body.name, 120));
     if body.scopes.is_empty() {
-        v.push(FieldError::new(
-            "scopes",
-            "required",
-            "name at least one scope",
-        ));
+        v.push(FieldError::new("scopes", "required", "name at least one scope"));
     }
     if let Some(org) = organisation_id {
         if state
@@ -249,11 +223,7 @@ pub async fn create_api_key(
             .await?
             .is_none()
         {
-            v.push(FieldError::new(
-                "organisation_id",
-                "not_found",
-                "no such organisation",
-            ));
+            v.push(FieldError::new("organisation_id", "not_found", "no such organisation"));
         }
     }
     v.finish()?;
@@ -292,11 +262,7 @@ pub async fn create_api_key(
     Ok((key, secret))
 }
 
-pub async fn revoke_api_key(
-    state: &AppState,
-    caller: &Caller,
-    id: ApiKeyId,
-) -> Result<ApiKey, ApiError> {
+pub async fn revoke_api_key(state: &AppState, caller: &Caller, id: ApiKeyId) -> Result<ApiKey, ApiError> {
     let key = state
         .store
         .api_key(caller.principal.visibility(), id)
@@ -346,17 +312,8 @@ pub async fn create_user_as_system(
         ));
     }
     if let Some(org) = organisation_id {
-        if state
-            .store
-            .organisation(Visibility::Everything, org)
-            .await?
-            .is_none()
-        {
-            v.push(FieldError::new(
-                "organisation",
-                "not_found",
-                "no such organisation",
-            ));
+        if state.store.organisation(Visibility::Everything, org).await?.is_none() {
+            v.push(FieldError::new("organisation", "not_found", "no such organisation"));
         }
     }
     v.finish()?;

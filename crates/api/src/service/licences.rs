@@ -9,8 +9,8 @@ use leasehold_core::error::Validator;
 use leasehold_core::ids::{LicenceId, OrganisationId, UserId};
 use leasehold_core::licence::{Licence, Owner};
 use leasehold_core::ports::{
-    AuditRecord, Change, ChangeSet, Committed, Expiring, LicenceDetails, LicenceFilter,
-    LicenceSort, Page, PageRequest, StoreError,
+    AuditRecord, Change, ChangeSet, Committed, Expiring, LicenceDetails, LicenceFilter, LicenceSort, Page, PageRequest,
+    StoreError,
 };
 use leasehold_core::values::{optional_text, required_text, CouponCode, LicenceSource, Quantity};
 use leasehold_core::wire::{CreateLicence, LicenceQuery, UpdateLicence};
@@ -79,11 +79,7 @@ async fn resolve_owner(
                 "not_in_organisation",
                 "the user belongs to another organisation",
             )),
-            None => v.push(FieldError::new(
-                "owner_user_id",
-                "not_found",
-                "no such user",
-            )),
+            None => v.push(FieldError::new("owner_user_id", "not_found", "no such user")),
         }
     }
     Ok(Owner::Organisation {
@@ -102,31 +98,15 @@ pub async fn create_licence(
     let vis = caller.principal.visibility();
     let mut v = Validator::new();
     let name = v.check(required_text("name", &body.name, 120));
-    let note = v.check(optional_text(
-        "note",
-        body.note.as_deref().unwrap_or_default(),
-        2000,
-    ));
+    let note = v.check(optional_text("note", body.note.as_deref().unwrap_or_default(), 2000));
     let quantity = v.check(Quantity::new("quantity", body.quantity));
     let product = state.store.product(body.product_id).await?;
     if product.is_none() {
-        v.push(FieldError::new(
-            "product_id",
-            "not_found",
-            "no such product",
-        ));
+        v.push(FieldError::new("product_id", "not_found", "no such product"));
     }
-    let owner = resolve_owner(
-        state,
-        vis,
-        body.owner_organisation_id,
-        body.owner_user_id,
-        &mut v,
-    )
-    .await?;
+    let owner = resolve_owner(state, vis, body.owner_organisation_id, body.owner_user_id, &mut v).await?;
     v.finish()?;
-    let (Some(name), Some(note), Some(quantity), Some(product)) = (name, note, quantity, product)
-    else {
+    let (Some(name), Some(note), Some(quantity), Some(product)) = (name, note, quantity, product) else {
         return Err(ApiError::internal("validated fields missing"));
     };
     let id = LicenceId::from_uuid(Uuid::now_v7());
@@ -147,9 +127,7 @@ pub async fn create_licence(
         let set = ChangeSet {
             audit: vec![audit("licence.created", None, Some(&licence))],
             changes: vec![Change::InsertLicence(licence)],
-            idempotency: idempotency
-                .as_ref()
-                .map(|i| i.claim(&caller.principal, id.as_uuid())),
+            idempotency: idempotency.as_ref().map(|i| i.claim(&caller.principal, id.as_uuid())),
         };
         match state.store.commit(&caller.write_context(), set).await {
             Ok(Committed::Applied) => return get_licence(state, caller, id).await,
@@ -163,16 +141,10 @@ pub async fn create_licence(
             Err(error) => return Err(error.into()),
         }
     }
-    Err(ApiError::internal(
-        "could not generate a unique coupon code",
-    ))
+    Err(ApiError::internal("could not generate a unique coupon code"))
 }
 
-pub async fn get_licence(
-    state: &AppState,
-    caller: &Caller,
-    id: LicenceId,
-) -> Result<LicenceDetails, ApiError> {
+pub async fn get_licence(state: &AppState, caller: &Caller, id: LicenceId) -> Result<LicenceDetails, ApiError> {
     caller.principal.may_read_licences()?;
     state
         .store
@@ -195,11 +167,7 @@ pub async fn list_licences(
         Some("soon") => Some(Expiring::Soon),
         Some("expired") => Some(Expiring::Expired),
         Some(_) => {
-            v.push(FieldError::new(
-                "expiring",
-                "invalid_value",
-                "use soon or expired",
-            ));
+            v.push(FieldError::new("expiring", "invalid_value", "use soon or expired"));
             None
         }
     };
@@ -222,10 +190,7 @@ pub async fn list_licences(
         soon_until: caller.now + Duration::days(state.settings.expiring_soon_days),
     };
     Ok((
-        state
-            .store
-            .licences(caller.principal.visibility(), &filter)
-            .await?,
+        state.store.licences(caller.principal.visibility(), &filter).await?,
         page,
     ))
 }
@@ -262,22 +227,10 @@ pub async fn update_licence(
     let vis = caller.principal.visibility();
     let mut v = Validator::new();
     let owner = match body.owner_organisation_id {
-        Some(_) => Some(
-            resolve_owner(
-                state,
-                vis,
-                body.owner_organisation_id,
-                body.owner_user_id,
-                &mut v,
-            )
-            .await?,
-        ),
+        Some(_) => Some(resolve_owner(state, vis, body.owner_organisation_id, body.owner_user_id, &mut v).await?),
         None if body.owner_user_id.is_some() => {
             // A new user within the licence's current organisation.
-            let current = get_licence(state, caller, id)
-                .await?
-                .licence
-                .owner_organisation_id;
+            let current = get_licence(state, caller, id).await?.licence.owner_organisation_id;
             Some(resolve_owner(state, vis, current, body.owner_user_id, &mut v).await?)
         }
         None => None,
@@ -317,12 +270,7 @@ pub async fn update_licence(
         }
         if let Some(ends_at) = body.ends_at {
             if licence.activated_at.is_none_or(|start| ends_at <= start) {
-                return Err(FieldError::new(
-                    "ends_at",
-                    "before_start",
-                    "must be after the activation date",
-                )
-                .into());
+                return Err(FieldError::new("ends_at", "before_start", "must be after the activation date").into());
             }
             licence.ends_at = Some(ends_at);
         }
@@ -331,29 +279,17 @@ pub async fn update_licence(
     .await
 }
 
-pub async fn pause_licence(
-    state: &AppState,
-    caller: &Caller,
-    id: LicenceId,
-) -> Result<LicenceDetails, ApiError> {
+pub async fn pause_licence(state: &AppState, caller: &Caller, id: LicenceId) -> Result<LicenceDetails, ApiError> {
     let now = caller.now;
     change_licence(state, caller, id, "licence.paused", |l| Ok(l.pause(now)?)).await
 }
 
-pub async fn resume_licence(
-    state: &AppState,
-    caller: &Caller,
-    id: LicenceId,
-) -> Result<LicenceDetails, ApiError> {
+pub async fn resume_licence(state: &AppState, caller: &Caller, id: LicenceId) -> Result<LicenceDetails, ApiError> {
     let now = caller.now;
     change_licence(state, caller, id, "licence.resumed", |l| Ok(l.resume(now)?)).await
 }
 
-pub async fn delete_licence(
-    state: &AppState,
-    caller: &Caller,
-    id: LicenceId,
-) -> Result<(), ApiError> {
+pub async fn delete_licence(state: &AppState, caller: &Caller, id: LicenceId) -> Result<(), ApiError> {
     let licence = get_licence(state, caller, id).await?.licence;
     caller.principal.may_manage_licences()?;
     licence.check_deletable(0)?;

@@ -41,11 +41,7 @@ pub struct Idempotency {
 
 impl Idempotency {
     /// `None` without a key; a key must be 1–255 visible characters.
-    pub fn from_header(
-        key: Option<&str>,
-        route: &str,
-        body: &impl Serialize,
-    ) -> Result<Option<Self>, ApiError> {
+    pub fn from_header(key: Option<&str>, route: &str, body: &impl Serialize) -> Result<Option<Self>, ApiError> {
         let Some(key) = key else { return Ok(None) };
         if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
             return Err(ApiError::BadRequest {
@@ -81,11 +77,7 @@ pub async fn replayed(
     state: &crate::state::AppState,
     claim: &IdempotencyClaim,
 ) -> Result<Option<uuid::Uuid>, ApiError> {
-    match state
-        .store
-        .idempotency_record(&claim.scope, &claim.key)
-        .await?
-    {
+    match state.store.idempotency_record(&claim.scope, &claim.key).await? {
         Some((hash, resource_id)) if hash == claim.request_hash => Ok(Some(resource_id)),
         Some(_) => Err(leasehold_core::DomainError::IdempotencyKeyReused.into()),
         None => Ok(None),

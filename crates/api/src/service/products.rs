@@ -34,11 +34,7 @@ fn parse_code(input: &str) -> Result<String, FieldError> {
 
 fn check_prices(prices: &Prices) -> Result<(), FieldError> {
     if prices.values().any(|price| *price < 0) {
-        return Err(FieldError::new(
-            "prices",
-            "negative_price",
-            "prices cannot be negative",
-        ));
+        return Err(FieldError::new("prices", "negative_price", "prices cannot be negative"));
     }
     Ok(())
 }
@@ -55,11 +51,7 @@ fn check_lease(seconds: i64) -> Result<i64, FieldError> {
     }
 }
 
-fn audit(
-    action: &'static str,
-    product: &Product,
-    before: Option<serde_json::Value>,
-) -> AuditRecord {
+fn audit(action: &'static str, product: &Product, before: Option<serde_json::Value>) -> AuditRecord {
     AuditRecord {
         organisation_id: None,
         product_id: Some(product.id),
@@ -71,23 +63,16 @@ fn audit(
     }
 }
 
-pub async fn create_product(
-    state: &AppState,
-    caller: &Caller,
-    body: CreateProduct,
-) -> Result<Product, ApiError> {
+pub async fn create_product(state: &AppState, caller: &Caller, body: CreateProduct) -> Result<Product, ApiError> {
     caller.principal.may_administer_vendor()?;
     let mut v = Validator::new();
     let code = v.check(parse_code(&body.code));
     let name = v.check(required_text("name", &body.name, 200));
     let currency = v.check(parse_currency(&body.currency));
     v.check(check_prices(&body.prices));
-    let lease = v.check(check_lease(
-        body.default_lease_seconds.unwrap_or(DEFAULT_LEASE_SECONDS),
-    ));
+    let lease = v.check(check_lease(body.default_lease_seconds.unwrap_or(DEFAULT_LEASE_SECONDS)));
     v.finish()?;
-    let (Some(code), Some(name), Some(currency), Some(lease)) = (code, name, currency, lease)
-    else {
+    let (Some(code), Some(name), Some(currency), Some(lease)) = (code, name, currency, lease) else {
         return Err(ApiError::internal("validated fields missing"));
     };
     let product = Product {
@@ -120,18 +105,14 @@ pub async fn update_product(
     let mut after = before.clone();
     let mut v = Validator::new();
     if let Some(name) = &body.name {
-        after.name = v
-            .check(required_text("name", name, 200))
-            .unwrap_or_default();
+        after.name = v.check(required_text("name", name, 200)).unwrap_or_default();
     }
     if let Some(prices) = body.prices {
         v.check(check_prices(&prices));
         after.prices = prices;
     }
     if let Some(lease) = body.default_lease_seconds {
-        after.default_lease_seconds = v
-            .check(check_lease(lease))
-            .unwrap_or(before.default_lease_seconds);
+        after.default_lease_seconds = v.check(check_lease(lease)).unwrap_or(before.default_lease_seconds);
     }
     v.finish()?;
     let set = ChangeSet {

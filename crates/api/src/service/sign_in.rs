@@ -49,29 +49,21 @@ pub async fn login(
     tokens(state, user, session.id, refresh_token, now).await
 }
 
-pub async fn refresh(
-    state: &AppState,
-    refresh_token: &str,
-    now: DateTime<Utc>,
-) -> Result<TokenResponse, ApiError> {
+pub async fn refresh(state: &AppState, refresh_token: &str, now: DateTime<Utc>) -> Result<TokenResponse, ApiError> {
     let next = random_secret();
     match state
         .store
         .rotate_refresh_token(&secret_hash(refresh_token), &secret_hash(&next), now)
         .await?
     {
-        RefreshOutcome::Rotated { session_id, user } => {
-            tokens(state, user, session_id, next, now).await
-        }
+        RefreshOutcome::Rotated { session_id, user } => tokens(state, user, session_id, next, now).await,
         RefreshOutcome::Reused => {
             tracing::warn!("a used refresh token was presented again; its session is revoked");
             Err(ApiError::Unauthorized(
                 "this refresh token was already used; the session is revoked",
             ))
         }
-        RefreshOutcome::Invalid => Err(ApiError::Unauthorized(
-            "the refresh token is invalid or expired",
-        )),
+        RefreshOutcome::Invalid => Err(ApiError::Unauthorized("the refresh token is invalid or expired")),
     }
 }
 
@@ -133,10 +125,9 @@ async fn tokens(
     refresh_token: String,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, ApiError> {
-    let access_token =
-        state
-            .tokens
-            .issue_access(user.id, session, user.role, user.organisation_id, now)?;
+    let access_token = state
+        .tokens
+        .issue_access(user.id, session, user.role, user.organisation_id, now)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),

@@ -1,0 +1,753 @@
+//! The API over real HTTP: the app runs on an ephemeral port against a fresh
+//! database (SQLite, and PostgreSQL too) and is driven through the typed client.
+
+use leasehold_api::config::Settings;
+use leasehold_api::service::accounts::create_user_as_system;
+use leasehold_api::startup::{build_state, Application};
+use leasehold_client::{Client, ClientError};
+use leasehold_core::ids::{LicenceId, OrganisationId, ProductId};
+use leasehold_core::values::{ApiScope, BillingStatus, CouponCode, LicenceStatus, Plan, Role, SeatKind};
+use leasehold_core::wire::*;
+use leasehold_store::testing::TestDatabase;
+use std::net::TcpListener;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct TestApp {
+    base: String,
+    _db: TestDatabase,
+}
+
+impl TestApp {
+    async fn spawn(db: TestDatabase, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = Settings::for_database(&db.url);
+        settings.frontend_dir = "/nonexistent".into();
+        tweak(&mut settings);
+        let state = build_state(settings).await.unwrap_or_else(|e| panic!("state: {e}"));
+        create_user_as_system(&state, "root@vendor.test", "Root", PASSWORD, Role::VendorAdmin, None)
+            .await
+            .unwrap_or_else(|e| panic!("bootstrap: {e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let app = Application::with_listener(state, listener).unwrap_or_else(|e| panic!("{e}"));
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Self { base, _db: db }
+    }
+
+    fn anonymous(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    async fn login(&self, email: &str) -> Client {
+        let tokens = self
+            .anonymous()
+            .login(email, PASSWORD)
+            .await
+            .unwrap_or_else(|e| panic!("login {email}: {e}"));
+        self.anonymous().with_token(&tokens.access_token)
+    }
+}
+
+fn ok<T>(result: Result<T, ClientError>) -> T {
+    result.unwrap_or_else(|e| panic!("unexpected error: {e} {:?}", e.problem()))
+}
+
+fn err<T: std::fmt::Debug>(result: Result<T, ClientError>) -> ClientError {
+    match result {
+        Ok(value) => panic!("expected an error, got {value:?}"),
+        Err(error) => error,
+    }
+}
+
+/// Two customers (north managed by the account manager, south not), their
+/// admins, a viewer, and a product.
+struct World {
+    app: TestApp,
+    vendor: Client,
+    manager: Client,
+    north_admin: Client,
+    north_viewer: Client,
+    south_admin: Client,
+    north: OrganisationId,
+    south: OrganisationId,
+    product: ProductId,
+}
+
+async fn world(db: TestDatabase) -> World {
+    let app = TestApp::spawn(db, |_| {}).await;
+    let vendor = app.login("root@vendor.test").await;
+    let user = |email: &str, role: Role, organisation_id: Option<OrganisationId>| CreateUser {
+        email: email.into(),
+        name: String::new(),
+        password: PASSWORD.into(),
+        role,
+        organisation_id,
+    };
+    let manager_user = ok(vendor
+        .create_user(&user("am@vendor.test", Role::AccountManager, None))
+        .await);
+    let north = ok(vendor
+        .create_organisation(&CreateOrganisation {
+            name: "North Clinic".into(),
+            account_manager_id: Some(manager_user.id),
+        })
+        .await)
+    .id;
+    let south = ok(vendor
+        .create_organisation(&CreateOrganisation {
+            name: "South Labs".into(),
+            account_manager_id: None,
+        })
+        .await)
+    .id;
+    ok(vendor
+        .create_user(&user("admin@north.test", Role::OrgAdmin, Some(north)))
+        .await);
+    ok(vendor
+        .create_user(&user("viewer@north.test", Role::OrgViewer, Some(north)))
+        .await);
+    ok(vendor
+        .create_user(&user("admin@south.test", Role::OrgAdmin, Some(south)))
+        .await);
+    let product = ok(vendor
+        .create_product(&CreateProduct {
+            code: "cad".into(),
+            name: "CAD Pro".into(),
+            seat_kind: SeatKind::Device,
+            currency: "eur".into(),
+            prices: [(Plan::Monthly, 1500), (Plan::Yearly, 15000)].into_iter().collect(),
+            default_lease_seconds: None,
+        })
+        .await);
+    assert_eq!((product.code.as_str(), product.currency.as_str()), ("CAD", "EUR"));
+    World {
+        manager: app.login("am@vendor.test").await,
+        north_admin: app.login("admin@north.test").await,
+        north_viewer: app.login("viewer@north.test").await,
+        south_admin: app.login("admin@south.test").await,
+        vendor,
+        app,
+        north,
+        south,
+        product: product.id,
+    }
+}
+
+fn new_licence(w: &World, name: &str, owner: Option<OrganisationId>) -> CreateLicence {
+    CreateLicence {
+        product_id: w.product,
+        plan: Plan::Monthly,
+        name: name.into(),
+        note: Some("from a test".into()),
+        quantity: 4,
+        owner_organisation_id: owner,
+        owner_user_id: None,
+    }
+}
+
+async fn create(w: &World, client: &Client, name: &str, owner: Option<OrganisationId>) -> LicenceView {
+    let response = ok(client.create_licence(&new_licence(w, name, owner), None).await);
+    assert_eq!(response.status, 201);
+    response.body
+}
+
+async fn audit_actions(client: &Client, licence: LicenceId) -> Vec<String> {
+    let page = ok(client
+        .list_audit(&AuditQuery {
+            licence: Some(licence),
+            ..AuditQuery::default()
+        })
+        .await);
+    let mut actions: Vec<String> = page.items.into_iter().map(|e| e.action).collect();
+    actions.reverse();
+    actions
+}
+
+// ---------------------------------------------------------------- the suite
+
+async fn sign_in_refresh_and_sign_out(db: TestDatabase) {
+    let app = TestApp::spawn(db, |_| {}).await;
+    let wrong = err(app.anonymous().login("root@vendor.test", "not the password").await);
+    assert_eq!((wrong.status(), wrong.code()), (Some(401), "unauthorized"));
+    let unknown = err(app.anonymous().login("nobody@vendor.test", PASSWORD).await);
+    assert_eq!(
+        unknown.problem().map(|p| &p.detail),
+        wrong.problem().map(|p| &p.detail),
+        "no account enumeration"
+    );
+
+    let tokens = ok(app.anonymous().login("ROOT@vendor.test", PASSWORD).await);
+    assert_eq!((tokens.token_type.as_str(), tokens.expires_in), ("Bearer", 900));
+    assert_eq!(tokens.access_token.split('.').count(), 3, "a JWT");
+    let client = app.anonymous().with_token(&tokens.access_token);
+    let me = ok(client.me().await);
+    assert_eq!((me.email.as_str(), me.role), ("root@vendor.test", Role::VendorAdmin));
+
+    let rotated = ok(app.anonymous().refresh(&tokens.refresh_token).await);
+    assert_ne!(rotated.refresh_token, tokens.refresh_token);
+    let fresh = app.anonymous().with_token(&rotated.access_token);
+    ok(fresh.me().await);
+    // The first refresh token presented again: theft is assumed, the session ends.
+    assert_eq!(
+        err(app.anonymous().refresh(&tokens.refresh_token).await).status(),
+        Some(401)
+    );
+    assert_eq!(err(fresh.me().await).status(), Some(401));
+    assert_eq!(
+        err(app.anonymous().refresh(&rotated.refresh_token).await).status(),
+        Some(401)
+    );
+
+    let again = ok(app.anonymous().login("root@vendor.test", PASSWORD).await);
+    let client = app.anonymous().with_token(&again.access_token);
+    ok(client.logout(Some(&again.refresh_token)).await);
+    assert_eq!(
+        err(client.me().await).code(),
+        "unauthorized",
+        "logout revokes the access token"
+    );
+    assert_eq!(
+        err(app.anonymous().refresh(&again.refresh_token).await).status(),
+        Some(401)
+    );
+    assert_eq!(err(app.anonymous().me().await).status(), Some(401));
+    assert_eq!(
+        err(app.anonymous().with_token("lh_not-a-key").me().await).status(),
+        Some(401)
+    );
+}
+
+async fn sign_in_is_rate_limited(db: TestDatabase) {
+    let app = TestApp::spawn(db, |s| s.login_per_minute = 3).await;
+    for _ in 0..3 {
+        let _ = app.anonymous().login("root@vendor.test", "wrong password!").await;
+    }
+    let response = ok(app
+        .anonymous()
+        .request(reqwest::Method::POST, "/v1/auth/login")
+        .json(&LoginRequest {
+            email: "root@vendor.test".into(),
+            password: PASSWORD.into(),
+        })
+        .send()
+        .await
+        .map_err(|e| ClientError::Transport(e.to_string())));
+    assert_eq!(response.status().as_u16(), 429);
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(retry_after >= 1, "Retry-After says when to come back");
+    let problem: Problem = ok(response.json().await.map_err(|e| ClientError::Decode(e.to_string())));
+    assert_eq!(problem.code, "rate_limited");
+}
+
+async fn licences_carry_coupons_amounts_and_both_statuses(db: TestDatabase) {
+    let w = world(db).await;
+    let licence = create(&w, &w.manager, "Radiology seats", Some(w.north)).await;
+    assert_eq!(
+        (licence.status, licence.billing_status),
+        (LicenceStatus::Active, BillingStatus::Uninvoiced)
+    );
+    assert_eq!(
+        (licence.unit_price, licence.amount, licence.currency.as_str()),
+        (1500, 6000, "EUR")
+    );
+    assert!(licence.activated_at.is_some() && licence.ends_at > licence.activated_at);
+    assert_eq!(licence.owner_organisation_name.as_deref(), Some("North Clinic"));
+    let code = CouponCode::parse(&licence.coupon_code).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(code.as_str(), licence.coupon_code);
+
+    let spare = create(&w, &w.manager, "Spare seats", None).await;
+    assert_eq!(
+        (spare.status, spare.activated_at, spare.ends_at),
+        (LicenceStatus::Unassigned, None, None)
+    );
+    let mut codes = std::collections::HashSet::new();
+    for i in 0..20 {
+        let l = create(&w, &w.vendor, &format!("batch {i}"), None).await;
+        assert!(
+            l.coupon_code.bytes().all(|b| CouponCode::ALPHABET.contains(&b)),
+            "{}",
+            l.coupon_code
+        );
+        codes.insert(l.coupon_code);
+    }
+    assert_eq!(codes.len(), 20, "every coupon is unique");
+
+    let invalid = err(w
+        .manager
+        .create_licence(
+            &CreateLicence {
+                quantity: 0,
+                name: " ".into(),
+                ..new_licence(&w, "x", Some(w.south))
+            },
+            None,
+        )
+        .await);
+    assert_eq!((invalid.status(), invalid.code()), (Some(422), "validation_failed"));
+    let fields: Vec<&str> = invalid
+        .problem()
+        .map(|p| p.fields.iter().map(|f| f.field.as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        fields,
+        ["name", "quantity", "owner_organisation_id"],
+        "south is not the manager's customer"
+    );
+}
+
+async fn pause_resume_and_every_change_is_audited(db: TestDatabase) {
+    let w = world(db).await;
+    let licence = create(&w, &w.manager, "Night shift", Some(w.north)).await;
+    let paused = ok(w.manager.pause_licence(licence.id).await);
+    assert_eq!(paused.status, LicenceStatus::Paused);
+    assert_eq!(
+        err(w.manager.pause_licence(licence.id).await).code(),
+        "invalid_transition"
+    );
+    let resumed = ok(w.manager.resume_licence(licence.id).await);
+    assert_eq!(resumed.status, LicenceStatus::Active);
+    let renamed = ok(w
+        .manager
+        .update_licence(
+            licence.id,
+            &UpdateLicence {
+                name: Some("Night shift B".into()),
+                ..Default::default()
+            },
+        )
+        .await);
+    assert_eq!(renamed.name, "Night shift B");
+    assert_eq!(
+        audit_actions(&w.manager, licence.id).await,
+        [
+            "licence.created",
+            "licence.paused",
+            "licence.resumed",
+            "licence.updated"
+        ]
+    );
+
+    let entries = ok(w
+        .north_admin
+        .list_audit(&AuditQuery {
+            licence: Some(licence.id),
+            ..AuditQuery::default()
+        })
+        .await);
+    assert_eq!(entries.total, 4, "the customer sees its licence's history");
+    let pause = entries
+        .items
+        .iter()
+        .find(|e| e.action == "licence.paused")
+        .unwrap_or_else(|| panic!("no pause entry"));
+    let manager_id = ok(w.manager.me().await).id;
+    assert_eq!(pause.actor_id, Some(manager_id.as_uuid()));
+    assert_eq!(pause.before.as_ref().and_then(|b| b["status"].as_str()), Some("active"));
+    assert_eq!(pause.after.as_ref().and_then(|a| a["status"].as_str()), Some("paused"));
+    assert!(pause.request_id.is_some(), "entries name their request");
+    let by_actor = ok(w
+        .vendor
+        .list_audit(&AuditQuery {
+            actor: Some(manager_id.as_uuid()),
+            product: Some(w.product),
+            ..AuditQuery::default()
+        })
+        .await);
+    assert_eq!(by_actor.total, 4);
+    assert_eq!(
+        err(w.north_viewer.pause_licence(licence.id).await).status(),
+        Some(403),
+        "viewers only read"
+    );
+}
+
+async fn coupons_redeem_once_and_redeemed_licences_cannot_be_deleted(db: TestDatabase) {
+    let w = world(db).await;
+    let spare = create(&w, &w.manager, "Hand-over", None).await;
+    assert_eq!(
+        err(w.north_admin.get_licence(spare.id).await).status(),
+        Some(404),
+        "not theirs until redeemed"
+    );
+    let typed = spare.coupon_code.to_lowercase();
+    let redeemed = ok(w
+        .north_admin
+        .redeem_coupon(&format!("{}-{}", &typed[..4], &typed[4..]), Some("redeem-1"))
+        .await);
+    assert_eq!(
+        (redeemed.id, redeemed.status, redeemed.owner_organisation_id),
+        (spare.id, LicenceStatus::Active, Some(w.north))
+    );
+    assert!(redeemed.redeemed_at.is_some() && redeemed.ends_at.is_some());
+    let replay = ok(w.north_admin.redeem_coupon(&spare.coupon_code, Some("redeem-1")).await);
+    assert_eq!(replay.id, spare.id, "a retried redemption replays");
+    let twice = err(w.north_admin.redeem_coupon(&spare.coupon_code, None).await);
+    assert_eq!((twice.status(), twice.code()), (Some(422), "coupon_not_redeemable"));
+    let other = err(w.south_admin.redeem_coupon(&spare.coupon_code, None).await);
+    assert_eq!(other.code(), "coupon_not_redeemable");
+    let unknown = err(w.south_admin.redeem_coupon("ZZZZZZZZ", None).await);
+    assert_eq!(unknown.code(), "coupon_not_redeemable");
+    let malformed = err(w.south_admin.redeem_coupon("O0I1O0I1", None).await);
+    assert_eq!(
+        malformed.problem().map(|p| p.fields[0].code.as_str()),
+        Some("invalid_character")
+    );
+    assert_eq!(
+        err(w.manager.redeem_coupon(&spare.coupon_code, None).await).status(),
+        Some(403)
+    );
+
+    let in_use = err(w.manager.delete_licence(spare.id).await);
+    assert_eq!((in_use.status(), in_use.code()), (Some(409), "licence_in_use"));
+    assert!(
+        in_use
+            .problem()
+            .and_then(|p| p.detail.clone())
+            .unwrap_or_default()
+            .contains("redeemed"),
+        "it says why"
+    );
+    let unused = create(&w, &w.manager, "Mistake", Some(w.north)).await;
+    ok(w.manager.delete_licence(unused.id).await);
+    assert_eq!(err(w.manager.get_licence(unused.id).await).status(), Some(404));
+    assert_eq!(
+        audit_actions(&w.vendor, unused.id).await,
+        ["licence.created", "licence.deleted"]
+    );
+    assert_eq!(
+        audit_actions(&w.vendor, spare.id).await,
+        ["licence.created", "coupon.redeemed"]
+    );
+}
+
+async fn organisations_never_see_each_other(db: TestDatabase) {
+    let w = world(db).await;
+    let north_licence = create(&w, &w.manager, "North seats", Some(w.north)).await;
+    let south_licence = create(&w, &w.vendor, "South seats", Some(w.south)).await;
+    // Customers: their own organisation only, and another's objects do not exist.
+    for (client, own, foreign, foreign_org) in [
+        (&w.north_admin, &north_licence, &south_licence, w.south),
+        (&w.south_admin, &south_licence, &north_licence, w.north),
+    ] {
+        let listed = ok(client.list_licences(&LicenceQuery::default()).await);
+        assert_eq!(listed.items.iter().map(|l| l.id).collect::<Vec<_>>(), [own.id]);
+        let narrowed = ok(client
+            .list_licences(&LicenceQuery {
+                organisation: Some(foreign_org),
+                ..LicenceQuery::default()
+            })
+            .await);
+        assert_eq!(narrowed.total, 0);
+        assert_eq!(err(client.get_licence(foreign.id).await).status(), Some(404));
+        assert_eq!(err(client.get_organisation(foreign_org).await).status(), Some(404));
+        assert_eq!(
+            err(client
+                .update_licence(
+                    foreign.id,
+                    &UpdateLicence {
+                        name: Some("x".into()),
+                        ..Default::default()
+                    }
+                )
+                .await)
+            .status(),
+            Some(404)
+        );
+        assert_eq!(err(client.pause_licence(foreign.id).await).status(), Some(404));
+        assert_eq!(err(client.delete_licence(foreign.id).await).status(), Some(404));
+        let orgs = ok(client.list_organisations(&ListQuery::default()).await);
+        assert_eq!(orgs.total, 1);
+        let users = ok(client.list_users(&ListQuery::default()).await);
+        assert!(users.items.iter().all(|u| u.organisation_id != Some(foreign_org)));
+        let audit = ok(client
+            .list_audit(&AuditQuery {
+                licence: Some(foreign.id),
+                ..AuditQuery::default()
+            })
+            .await);
+        assert_eq!(audit.total, 0);
+    }
+    // The account manager: the customers assigned to them, nobody else's.
+    let listed = ok(w.manager.list_licences(&LicenceQuery::default()).await);
+    assert!(listed.items.iter().all(|l| l.owner_organisation_id == Some(w.north)));
+    assert_eq!(err(w.manager.get_licence(south_licence.id).await).status(), Some(404));
+    assert_eq!(err(w.manager.pause_licence(south_licence.id).await).status(), Some(404));
+    assert_eq!(err(w.manager.get_organisation(w.south).await).status(), Some(404));
+    assert_eq!(ok(w.manager.list_organisations(&ListQuery::default()).await).total, 1);
+    let south_user = ok(w
+        .vendor
+        .list_users(&ListQuery {
+            organisation: Some(w.south),
+            ..ListQuery::default()
+        })
+        .await)
+    .items[0]
+        .id;
+    assert_eq!(err(w.manager.get_user(south_user).await).status(), Some(404));
+    // The vendor sees everyone.
+    assert_eq!(ok(w.vendor.list_licences(&LicenceQuery::default()).await).total, 2);
+}
+
+async fn creation_honours_idempotency_keys(db: TestDatabase) {
+    let w = world(db).await;
+    let body = new_licence(&w, "Once only", Some(w.north));
+    let first = ok(w.manager.create_licence(&body, Some("create-1")).await);
+    let second = ok(w.manager.create_licence(&body, Some("create-1")).await);
+    assert_eq!((first.status, second.status), (201, 201));
+    assert_eq!(first.body.id, second.body.id);
+    assert_eq!(
+        ok(w.manager
+            .list_licences(&LicenceQuery {
+                q: Some("once only".into()),
+                ..Default::default()
+            })
+            .await)
+        .total,
+        1
+    );
+    let changed = err(w
+        .manager
+        .create_licence(
+            &CreateLicence {
+                quantity: 9,
+                ..body.clone()
+            },
+            Some("create-1"),
+        )
+        .await);
+    assert_eq!(
+        (changed.status(), changed.code()),
+        (Some(422), "idempotency_key_reused")
+    );
+    // Keys are private to their caller.
+    let vendor_copy = ok(w.vendor.create_licence(&body, Some("create-1")).await);
+    assert_ne!(vendor_copy.body.id, first.body.id);
+}
+
+async fn lists_filter_search_sort_and_paginate(db: TestDatabase) {
+    let w = world(db).await;
+    // Yearly: a monthly licence ends within the 30-day window from the start.
+    for name in ["alpha", "bravo", "charlie"] {
+        ok(w.manager
+            .create_licence(
+                &CreateLicence {
+                    plan: Plan::Yearly,
+                    ..new_licence(&w, name, Some(w.north))
+                },
+                None,
+            )
+            .await);
+    }
+    let soon = create(&w, &w.manager, "delta", Some(w.north)).await;
+    let in_ten_days = chrono::Utc::now() + chrono::Duration::days(10);
+    ok(w.manager
+        .update_licence(
+            soon.id,
+            &UpdateLicence {
+                ends_at: Some(in_ten_days),
+                ..Default::default()
+            },
+        )
+        .await);
+    let page = ok(w
+        .north_viewer
+        .list_licences(&LicenceQuery {
+            sort: Some("name".into()),
+            per_page: Some(3),
+            page: Some(2),
+            ..Default::default()
+        })
+        .await);
+    assert_eq!((page.total, page.page, page.per_page), (4, 2, 3));
+    assert_eq!(
+        page.items.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+        ["delta"]
+    );
+    let found = ok(w
+        .north_viewer
+        .list_licences(&LicenceQuery {
+            q: Some("CHAR".into()),
+            ..Default::default()
+        })
+        .await);
+    assert_eq!(
+        found.items.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+        ["charlie"]
+    );
+    let expiring = ok(w
+        .north_viewer
+        .list_licences(&LicenceQuery {
+            expiring: Some("soon".into()),
+            ..Default::default()
+        })
+        .await);
+    assert_eq!(
+        expiring.items.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+        ["delta"]
+    );
+    let bad = err(w
+        .north_viewer
+        .list_licences(&LicenceQuery {
+            expiring: Some("later".into()),
+            sort: Some("colour".into()),
+            ..Default::default()
+        })
+        .await);
+    let fields: Vec<&str> = bad
+        .problem()
+        .map(|p| p.fields.iter().map(|f| f.field.as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["sort", "expiring"]);
+}
+
+async fn api_keys_are_scoped_shown_once_and_revocable(db: TestDatabase) {
+    let w = world(db).await;
+    create(&w, &w.manager, "North seats", Some(w.north)).await;
+    create(&w, &w.vendor, "South seats", Some(w.south)).await;
+    let created = ok(w
+        .north_admin
+        .create_api_key(&CreateApiKey {
+            name: "inventory sync".into(),
+            organisation_id: None,
+            scopes: vec![ApiScope::LicencesRead],
+        })
+        .await);
+    assert!(created.key.starts_with("lh_") && created.key.starts_with(&created.api_key.prefix));
+    assert_eq!(created.api_key.organisation_id, Some(w.north));
+    let integration = w.app.anonymous().with_token(&created.key);
+    let listed = ok(integration.list_licences(&LicenceQuery::default()).await);
+    assert_eq!(
+        listed.items.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+        ["North seats"]
+    );
+    assert_eq!(
+        err(integration
+            .create_licence(&new_licence(&w, "free seats", Some(w.north)), None)
+            .await)
+        .status(),
+        Some(403)
+    );
+    assert_eq!(
+        err(integration.redeem_coupon("ABCDEFGH", None).await).status(),
+        Some(403),
+        "no licences:write scope"
+    );
+    let keys = ok(w.north_admin.list_api_keys(&ListQuery::default()).await);
+    assert_eq!(keys.total, 1);
+    assert!(ok(w.south_admin.list_api_keys(&ListQuery::default()).await)
+        .items
+        .is_empty());
+    assert_eq!(err(w.south_admin.revoke_api_key(created.id).await).status(), Some(404));
+    assert!(ok(w.north_admin.revoke_api_key(created.id).await).revoked_at.is_some());
+    assert_eq!(
+        err(integration.list_licences(&LicenceQuery::default()).await).status(),
+        Some(401)
+    );
+    let foreign = err(w
+        .north_admin
+        .create_api_key(&CreateApiKey {
+            name: "x".into(),
+            organisation_id: Some(w.south),
+            scopes: vec![ApiScope::LicencesRead],
+        })
+        .await);
+    assert_eq!(foreign.status(), Some(403));
+}
+
+async fn users_follow_role_rules(db: TestDatabase) {
+    let w = world(db).await;
+    let member = ok(w
+        .north_admin
+        .create_user(&CreateUser {
+            email: "nurse@north.test".into(),
+            name: "Nina".into(),
+            password: PASSWORD.into(),
+            role: Role::Member,
+            organisation_id: None,
+        })
+        .await);
+    assert_eq!(
+        member.organisation_id,
+        Some(w.north),
+        "an org admin's users join their organisation"
+    );
+    let escalate = err(w
+        .north_admin
+        .create_user(&CreateUser {
+            email: "evil@north.test".into(),
+            name: String::new(),
+            password: PASSWORD.into(),
+            role: Role::VendorAdmin,
+            organisation_id: None,
+        })
+        .await);
+    assert_eq!(escalate.status(), Some(403));
+    let weak = err(w
+        .vendor
+        .create_user(&CreateUser {
+            email: "not-an-email".into(),
+            name: String::new(),
+            password: "short".into(),
+            role: Role::Member,
+            organisation_id: Some(w.north),
+        })
+        .await);
+    let fields: Vec<&str> = weak
+        .problem()
+        .map(|p| p.fields.iter().map(|f| f.field.as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["email", "password"]);
+    let taken = err(w
+        .vendor
+        .create_user(&CreateUser {
+            email: "Nurse@North.test".into(),
+            name: String::new(),
+            password: PASSWORD.into(),
+            role: Role::Member,
+            organisation_id: Some(w.north),
+        })
+        .await);
+    assert_eq!(taken.problem().map(|p| p.fields[0].code.as_str()), Some("email_taken"));
+    ok(w.app.login("nurse@north.test").await.me().await);
+}
+
+macro_rules! on_both_engines {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::TestDatabase::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    if let Some(db) = super::TestDatabase::postgres().await {
+                        super::$test(db).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both_engines!(
+    sign_in_refresh_and_sign_out,
+    sign_in_is_rate_limited,
+    licences_carry_coupons_amounts_and_both_statuses,
+    pause_resume_and_every_change_is_audited,
+    coupons_redeem_once_and_redeemed_licences_cannot_be_deleted,
+    organisations_never_see_each_other,
+    creation_honours_idempotency_keys,
+    lists_filter_search_sort_and_paginate,
+    api_keys_are_scoped_shown_once_and_revocable,
+    users_follow_role_rules,
+);
