@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, the core on wasm, unit, storage
+# conformance and HTTP tests on SQLite and PostgreSQL, the SPA build, and the
+# browser e2e suite against a real server with demo data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+export PATH="$PWD/frontend/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+log=$(mktemp -d)
+trap 'rm -rf "$log"; [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true' EXIT
+step() { printf '\n\033[1;34m==>\033[0m %s\n' "$*"; }
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --quiet -p leasehold-frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "the core compiles for wasm32"
+cargo check --quiet -p leasehold-core --target wasm32-unknown-unknown
+
+step "unit, storage and API tests (SQLite and PostgreSQL)"
+# CI=true makes the PostgreSQL tests fail instead of skipping when it is down.
+cargo test 2>&1 | tee "$log/cargo.txt"
+
+step "the SPA"
+scripts/build-frontend.sh
+
+step "browser e2e against a server with demo data"
+cargo build --quiet -p leasehold-api --bin leasehold
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export LEASEHOLD_DATABASE_URL="sqlite:$log/e2e.db" LEASEHOLD_BIND="127.0.0.1:$port"
+./target/debug/leasehold demo >/dev/null
+./target/debug/leasehold serve >"$log/server.log" 2>&1 &
+server=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+(cd e2e && LEASEHOLD_URL="http://127.0.0.1:$port" npx playwright test) 2>&1 | tee "$log/e2e.txt"
+kill "$server"; wait "$server" 2>/dev/null || true; server=""
+if grep -Eq 'correct horse|leasehold-demo' "$log/server.log"; then
+  echo "the server logged a password"; exit 1
+fi
+
+cargo_passed=$(grep -Eo '[0-9]+ passed' "$log/cargo.txt" | awk '{s+=$1} END {print s+0}')
+e2e_passed=$(grep -Eo '[0-9]+ passed' "$log/e2e.txt" | tail -n1 | awk '{print $1+0}')
+echo
+echo "summary: $((cargo_passed + e2e_passed)) passed, 0 failed"
