@@ -58,4 +58,12 @@ id_type!(
     AuthSessionId,
     /// An append-only audit entry.
     AuditEntryId,
+    /// The seats of one product in one organisation.
+    PoolId,
+    /// A customer's device, known by its fingerprint.
+    DeviceId,
+    /// A seat held by a device or a session.
+    SeatId,
+    /// A device waiting for a seat.
+    SeatRequestId,
 );

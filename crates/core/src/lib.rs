@@ -4,6 +4,7 @@
 //! - [`ids`]: typed identifiers (`LicenceId`, `OrganisationId`, …).
 //! - [`values`]: validated values (`CouponCode`, `Quantity`, `Email`, …) and enums.
 //! - [`licence`]: the licence lifecycle, billing and money rules.
+//! - [`seat`]: pools, devices, seats and the request queue.
 //! - [`access`]: who is asking and what they may see.
 //! - [`error`]: the domain's typed errors, each with a stable code.
 //! - [`wire`]: request and response bodies of the public API.
@@ -14,6 +15,7 @@ pub mod error;
 pub mod ids;
 pub mod licence;
 pub mod ports;
+pub mod seat;
 pub mod values;
 pub mod wire;
 

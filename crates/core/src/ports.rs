@@ -6,9 +6,13 @@
 
 use crate::access::{Actor, Visibility};
 use crate::error::{DomainError, FieldError};
-use crate::ids::{ApiKeyId, AuditEntryId, AuthSessionId, LicenceId, OrganisationId, ProductId, UserId};
+use crate::ids::{
+    ApiKeyId, AuditEntryId, AuthSessionId, DeviceId, LicenceId, OrganisationId, PoolId, ProductId, SeatId,
+    SeatRequestId, UserId,
+};
 use crate::licence::{Licence, Organisation, Product};
-use crate::values::{ApiScope, BillingStatus, Email, LicenceStatus, Role};
+use crate::seat::{Decision, Device, DeviceRegistration, Pool, Registration, Seat, SeatRequest};
+use crate::values::{ApiScope, BillingStatus, Email, LicenceStatus, QueuePolicy, ReleaseReason, Role, SeatKind};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -299,6 +303,84 @@ pub enum RefreshOutcome {
     Invalid,
 }
 
+/// A pool with the names a list shows beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolDetails {
+    pub pool: Pool,
+    pub organisation_name: String,
+    pub product_name: String,
+    pub seat_kind: SeatKind,
+    /// Requests waiting in the queue.
+    pub waiting: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSeat {
+    pub seat: Seat,
+    pub product_id: ProductId,
+    pub product_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestDetails {
+    pub request: SeatRequest,
+    /// 1 = next in line; 0 when no longer waiting.
+    pub position: u64,
+    pub organisation_id: OrganisationId,
+    pub product_id: ProductId,
+    pub product_name: String,
+    pub device_name: String,
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceDetails {
+    pub device: Device,
+    pub seats: Vec<DeviceSeat>,
+    pub waiting: Vec<RequestDetails>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceState {
+    /// Holds at least one seat.
+    Licensed,
+    Blocked,
+    /// Waits in at least one queue.
+    Requested,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeviceFilter {
+    pub state: Option<DeviceState>,
+    pub organisation: Option<OrganisationId>,
+    pub product: Option<ProductId>,
+    pub q: Option<String>,
+    pub page: PageRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PoolFilter {
+    pub organisation: Option<OrganisationId>,
+    pub product: Option<ProductId>,
+    pub page: PageRequest,
+}
+
+/// One change of a pool's held seats or capacity, or a denial: what reports integrate over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageEvent {
+    pub pool_id: PoolId,
+    pub at: DateTime<Utc>,
+    /// `seat_granted`, `seat_released`, `capacity_changed`, `request_queued`,
+    /// `request_denied`, `request_rejected`, `device_blocked`, `device_unblocked`.
+    pub kind: String,
+    /// Held seats after the event.
+    pub held: i64,
+    /// Capacity after the event.
+    pub capacity: i64,
+    pub subject_id: Option<uuid::Uuid>,
+    pub reason: Option<String>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Applies a change set atomically; see the module documentation.
@@ -349,6 +431,81 @@ pub trait Store: Send + Sync + 'static {
     async fn licence_by_coupon(&self, code: &str) -> Result<Option<Licence>, StoreError>;
 
     async fn audit(&self, vis: Visibility, filter: &AuditFilter) -> Result<Page<AuditEntry>, StoreError>;
+
+    // ------------------------------------------------------------ the seat engine
+
+    /// Registers a device and, in the same transaction, returns its seat, grants
+    /// one if free (a conditional update: never more held than capacity), queues
+    /// it, or refuses, as the pool's policy says.
+    async fn register_device(
+        &self,
+        ctx: &WriteContext,
+        registration: &DeviceRegistration,
+        idempotency: Option<IdempotencyClaim>,
+    ) -> Result<Registration, StoreError>;
+    /// Gives back a device's seats (in one product's pool, or all); each freed seat
+    /// goes to the oldest waiting request of an auto-granting pool, in the same
+    /// transaction. Returns how many seats were released.
+    async fn release_device_seats(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        device: DeviceId,
+        product: Option<ProductId>,
+        reason: ReleaseReason,
+    ) -> Result<u64, StoreError>;
+    /// Releases every seat of the device, withdraws its requests and refuses it from now on.
+    async fn block_device(&self, ctx: &WriteContext, vis: Visibility, device: DeviceId) -> Result<Device, StoreError>;
+    /// Lets the device register again; grants nothing by itself.
+    async fn unblock_device(&self, ctx: &WriteContext, vis: Visibility, device: DeviceId)
+        -> Result<Device, StoreError>;
+    /// Approves (grants a free seat) or rejects a waiting request.
+    async fn decide_request(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        request: SeatRequestId,
+        decision: Decision,
+    ) -> Result<RequestDetails, StoreError>;
+    /// Moves the seat of `from` to the waiting request, in one transaction.
+    async fn reallocate_seat(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        request: SeatRequestId,
+        from: DeviceId,
+    ) -> Result<RequestDetails, StoreError>;
+    async fn set_queue_policy(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        pool: PoolId,
+        policy: QueuePolicy,
+    ) -> Result<Pool, StoreError>;
+
+    async fn pool(&self, vis: Visibility, id: PoolId) -> Result<Option<PoolDetails>, StoreError>;
+    async fn pools(&self, vis: Visibility, filter: &PoolFilter) -> Result<Page<PoolDetails>, StoreError>;
+    async fn device(&self, vis: Visibility, id: DeviceId) -> Result<Option<DeviceDetails>, StoreError>;
+    async fn devices(&self, vis: Visibility, filter: &DeviceFilter) -> Result<Page<DeviceDetails>, StoreError>;
+    async fn seat_requests(
+        &self,
+        vis: Visibility,
+        pool: Option<PoolId>,
+        page: PageRequest,
+    ) -> Result<Page<RequestDetails>, StoreError>;
+    /// A live seat and its device, for validating seat tokens.
+    async fn seat(&self, id: SeatId) -> Result<Option<(Seat, Device)>, StoreError>;
+    async fn seats_held_by_licence(&self, id: LicenceId) -> Result<u64, StoreError>;
+    /// Records that a device was seen (at most once a minute) and returns its seat in the product's pool.
+    async fn device_heartbeat(
+        &self,
+        organisation: OrganisationId,
+        device: DeviceId,
+        product: ProductId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Device, Seat)>, StoreError>;
+    /// A pool's usage events, oldest first.
+    async fn usage_events(&self, pool: PoolId) -> Result<Vec<UsageEvent>, StoreError>;
 
     /// Stored signing keys (key id, PKCS#8 private key), newest first.
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;

@@ -114,6 +114,41 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// What a pool does when a seat is asked for and none is free.
+    QueuePolicy {
+        /// Queue the request; the oldest waiting request gets the next seat that frees.
+        AutoGrant = "auto_grant",
+        /// Queue the request; an administrator approves it.
+        Approval = "approval",
+        /// Refuse at once, without queueing.
+        Refuse = "refuse",
+    }
+);
+
+string_enum!(
+    /// Where a seat request stands.
+    RequestState {
+        Waiting = "waiting",
+        Granted = "granted",
+        Rejected = "rejected",
+    }
+);
+
+string_enum!(
+    /// Why a seat was given back.
+    ReleaseReason {
+        /// An administrator revoked it.
+        Revoked = "revoked",
+        /// The device was blocked.
+        Blocked = "blocked",
+        /// The device gave it up.
+        Released = "released",
+        /// An administrator moved it to a waiting request.
+        Reallocated = "reallocated",
+    }
+);
+
 /// A coupon code: 8 characters from an alphabet without look-alikes
 /// (A–Z and 2–9, without O, I, 0 and 1).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -153,7 +153,12 @@ async fn count(mut qb: QueryBuilder<'_, Db>, pool: &sqlx::Pool<Db>) -> Result<u6
     Ok(u64::try_from(total).unwrap_or_default())
 }
 
-async fn apply_change(conn: &mut Conn, change: &Change) -> Result<(), StoreError> {
+/// The pool a licence counts in, if it has an owner.
+fn pool_of(licence: &Licence) -> Option<(Uuid, Uuid)> {
+    licence.owner_organisation_id.map(|org| (org.as_uuid(), licence.product_id.as_uuid()))
+}
+
+async fn apply_change(conn: &mut Conn, ctx: &WriteContext, change: &Change) -> Result<(), StoreError> {
     match change {
         Change::InsertOrganisation(o) => {
             sqlx::query("INSERT INTO organisations (id, name, account_manager_id, created_at) VALUES ($1, $2, $3, $4)")
@@ -294,18 +299,39 @@ async fn apply_change(conn: &mut Conn, change: &Change) -> Result<(), StoreError
                     backend(e)
                 }
             })?;
+            if let Some((org, product)) = pool_of(l) {
+                sync_pool(conn, ctx, org, product).await?;
+            }
         }
-        Change::UpdateLicence(l) => save_licence(conn, l).await?,
+        Change::UpdateLicence(l) => {
+            save_licence(conn, l).await?;
+            if let Some((org, product)) = pool_of(l) {
+                sync_pool(conn, ctx, org, product).await?;
+            }
+        }
         Change::DeleteLicence { id, version } => {
-            let deleted = sqlx::query("DELETE FROM licences WHERE id = $1 AND version = $2 AND redeemed_at IS NULL")
-                .bind(id.as_uuid())
-                .bind(version)
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?
-                .rows_affected();
+            let owner: Option<(Option<Uuid>, Uuid)> =
+                sqlx::query_as("SELECT owner_organisation_id, product_id FROM licences WHERE id = $1")
+                    .bind(id.as_uuid())
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+            // Never while redeemed or while any of its seats is held.
+            let deleted = sqlx::query(
+                "DELETE FROM licences WHERE id = $1 AND version = $2 AND redeemed_at IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM seats WHERE licence_id = $1)",
+            )
+            .bind(id.as_uuid())
+            .bind(version)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?
+            .rows_affected();
             if deleted != 1 {
                 return Err(StoreError::Stale);
+            }
+            if let Some((Some(org), product)) = owner {
+                sync_pool(conn, ctx, org, product).await?;
             }
         }
     }
@@ -372,38 +398,13 @@ impl Store for Engine {
     async fn commit(&self, ctx: &WriteContext, set: ChangeSet) -> Result<Committed, StoreError> {
         let mut tx = self.begin().await.map_err(backend)?;
         if let Some(claim) = &set.idempotency {
-            let claimed = sqlx::query(
-                "INSERT INTO idempotency_keys (scope, key, request_hash, resource_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
-            )
-            .bind(&claim.scope)
-            .bind(&claim.key)
-            .bind(&claim.request_hash)
-            .bind(claim.resource_id)
-            .bind(ctx.now)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-            if claimed == 0 {
-                let (request_hash, resource_id): (String, Uuid) = sqlx::query_as(
-                    "SELECT request_hash, resource_id FROM idempotency_keys WHERE scope = $1 AND key = $2",
-                )
-                .bind(&claim.scope)
-                .bind(&claim.key)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend)?;
+            if let Some(resource_id) = claim_idempotency(&mut tx, ctx, claim).await? {
                 tx.rollback().await.map_err(backend)?;
-                return if request_hash == claim.request_hash {
-                    Ok(Committed::Replayed { resource_id })
-                } else {
-                    Err(DomainError::IdempotencyKeyReused.into())
-                };
+                return Ok(Committed::Replayed { resource_id });
             }
         }
         for change in &set.changes {
-            apply_change(&mut tx, change).await?;
+            apply_change(&mut tx, ctx, change).await?;
         }
         for record in &set.audit {
             insert_audit(&mut tx, ctx, record).await?;
@@ -752,6 +753,249 @@ impl Store for Engine {
         push_page(&mut qb, f.page);
         let rows: Vec<AuditRow> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
         Ok(Page { items: rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?, total })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn register_device(
+        &self,
+        ctx: &WriteContext,
+        registration: &leasehold_core::seat::DeviceRegistration,
+        idempotency: Option<IdempotencyClaim>,
+    ) -> Result<leasehold_core::seat::Registration, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let outcome = register(&mut tx, ctx, registration, idempotency.as_ref()).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn release_device_seats(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        device: DeviceId,
+        product: Option<ProductId>,
+        reason: leasehold_core::values::ReleaseReason,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        visible_device(&mut tx, vis, device.as_uuid()).await?;
+        let released = release(&mut tx, ctx, device.as_uuid(), product.map(|p| p.as_uuid()), reason).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(released)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn block_device(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        device: DeviceId,
+    ) -> Result<leasehold_core::seat::Device, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let found = visible_device(&mut tx, vis, device.as_uuid()).await?;
+        if found.blocked_at.is_none() {
+            block(&mut tx, ctx, &found).await?;
+        }
+        let blocked = visible_device(&mut tx, vis, device.as_uuid()).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(blocked)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn unblock_device(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        device: DeviceId,
+    ) -> Result<leasehold_core::seat::Device, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let found = visible_device(&mut tx, vis, device.as_uuid()).await?;
+        if found.blocked_at.is_some() {
+            unblock(&mut tx, ctx, &found).await?;
+        }
+        let unblocked = visible_device(&mut tx, vis, device.as_uuid()).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(unblocked)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn decide_request(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        request: SeatRequestId,
+        decision: leasehold_core::seat::Decision,
+    ) -> Result<RequestDetails, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        decide(&mut tx, ctx, vis, request.as_uuid(), decision).await?;
+        let details = request_details(&mut tx, vis, request.as_uuid()).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(details)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reallocate_seat(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        request: SeatRequestId,
+        from: DeviceId,
+    ) -> Result<RequestDetails, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        reallocate(&mut tx, ctx, vis, request.as_uuid(), from.as_uuid()).await?;
+        let details = request_details(&mut tx, vis, request.as_uuid()).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(details)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_queue_policy(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        pool: PoolId,
+        policy: leasehold_core::values::QueuePolicy,
+    ) -> Result<leasehold_core::seat::Pool, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let mut qb = QueryBuilder::<Db>::new("SELECT p.id FROM pools p WHERE p.id = ");
+        qb.push_bind(pool.as_uuid());
+        push_visibility(&mut qb, vis, "p.organisation_id", None);
+        let found: Option<Uuid> = qb.build_query_scalar().fetch_optional(&mut *tx).await.map_err(backend)?;
+        let id = found.ok_or(StoreError::Domain(DomainError::NotFound("pool")))?;
+        let before = load_pool(&mut tx, id).await?;
+        if before.queue_policy != policy {
+            sqlx::query("UPDATE pools SET queue_policy = $2 WHERE id = $1")
+                .bind(id)
+                .bind(policy.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            let after = load_pool(&mut tx, id).await?;
+            let (was, now) = (serde_json::json!({"queue_policy": before.queue_policy}), serde_json::json!({"queue_policy": policy}));
+            record_audit(&mut tx, ctx, &after, "pool.updated", "pool", id, Some(was), Some(now)).await?;
+            grant_waiting(&mut tx, ctx, id).await?;
+        }
+        let pool = load_pool(&mut tx, id).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(pool)
+    }
+
+    async fn pool(&self, vis: Visibility, id: PoolId) -> Result<Option<PoolDetails>, StoreError> {
+        let filter = PoolFilter::default();
+        Ok(pools_query(self.reader(), vis, &filter, Some(id)).await?.items.into_iter().next())
+    }
+
+    async fn pools(&self, vis: Visibility, filter: &PoolFilter) -> Result<Page<PoolDetails>, StoreError> {
+        pools_query(self.reader(), vis, filter, None).await
+    }
+
+    async fn device(&self, vis: Visibility, id: DeviceId) -> Result<Option<DeviceDetails>, StoreError> {
+        let filter = DeviceFilter::default();
+        Ok(devices_query(self.reader(), vis, &filter, Some(id)).await?.items.into_iter().next())
+    }
+
+    async fn devices(&self, vis: Visibility, filter: &DeviceFilter) -> Result<Page<DeviceDetails>, StoreError> {
+        devices_query(self.reader(), vis, filter, None).await
+    }
+
+    async fn seat_requests(
+        &self,
+        vis: Visibility,
+        pool: Option<PoolId>,
+        page: PageRequest,
+    ) -> Result<Page<RequestDetails>, StoreError> {
+        let build = |select: &str| {
+            let mut qb = QueryBuilder::<Db>::new(select);
+            qb.push(" WHERE r.state = 'waiting'");
+            push_visibility(&mut qb, vis, "p.organisation_id", None);
+            if let Some(pool) = pool {
+                qb.push(" AND r.pool_id = ").push_bind(pool.as_uuid());
+            }
+            qb
+        };
+        let mut count_qb = build(
+            "SELECT COUNT(*) FROM seat_requests r JOIN pools p ON p.id = r.pool_id",
+        );
+        let total: i64 = count_qb.build_query_scalar().fetch_one(self.reader()).await.map_err(backend)?;
+        let mut qb = build(REQUEST_DETAILS);
+        qb.push(" ORDER BY r.requested_at, r.id");
+        push_page(&mut qb, page);
+        let rows: Vec<RequestDetailsRow> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        Ok(Page { items: rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?, total: u64::try_from(total).unwrap_or_default() })
+    }
+
+    async fn seat(&self, id: SeatId) -> Result<Option<(leasehold_core::seat::Seat, leasehold_core::seat::Device)>, StoreError> {
+        let seat: Option<SeatRow> = sqlx::query_as(&format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.id = $1"))
+            .bind(id.as_uuid())
+            .fetch_optional(self.reader())
+            .await
+            .map_err(backend)?;
+        let Some(seat) = seat else { return Ok(None) };
+        let device: DeviceRow = sqlx::query_as(&format!("SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.id = $1"))
+            .bind(seat.device_id)
+            .fetch_one(self.reader())
+            .await
+            .map_err(backend)?;
+        Ok(Some((seat.into(), device.into())))
+    }
+
+    async fn seats_held_by_licence(&self, id: LicenceId) -> Result<u64, StoreError> {
+        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM seats WHERE licence_id = $1")
+            .bind(id.as_uuid())
+            .fetch_one(self.reader())
+            .await
+            .map_err(backend)?;
+        Ok(u64::try_from(held).unwrap_or_default())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn device_heartbeat(
+        &self,
+        organisation: OrganisationId,
+        device: DeviceId,
+        product: ProductId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(leasehold_core::seat::Device, leasehold_core::seat::Seat)>, StoreError> {
+        let found: Option<DeviceRow> = sqlx::query_as(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.id = $1 AND d.organisation_id = $2"
+        ))
+        .bind(device.as_uuid())
+        .bind(organisation.as_uuid())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(backend)?;
+        let Some(found) = found else { return Ok(None) };
+        let seat: Option<SeatRow> = sqlx::query_as(&format!(
+            "SELECT {SEAT_COLUMNS} FROM seats s JOIN pools p ON p.id = s.pool_id WHERE s.device_id = $1 AND p.product_id = $2"
+        ))
+        .bind(device.as_uuid())
+        .bind(product.as_uuid())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(backend)?;
+        let Some(seat) = seat else { return Ok(None) };
+        if now - found.last_seen_at > chrono::Duration::seconds(60) {
+            let mut tx = self.begin().await.map_err(backend)?;
+            sqlx::query("UPDATE devices SET last_seen_at = $2 WHERE id = $1")
+                .bind(device.as_uuid())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+        }
+        Ok(Some((leasehold_core::seat::Device { last_seen_at: now, ..found.into() }, seat.into())))
+    }
+
+    async fn usage_events(&self, pool: PoolId) -> Result<Vec<UsageEvent>, StoreError> {
+        let rows: Vec<UsageRow> = sqlx::query_as(
+            "SELECT pool_id, at, kind, held, capacity, subject_id, reason FROM usage_events WHERE pool_id = $1 ORDER BY at, id",
+        )
+        .bind(pool.as_uuid())
+        .fetch_all(self.reader())
+        .await
+        .map_err(backend)?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {

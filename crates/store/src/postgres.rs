@@ -2,7 +2,7 @@
 
 use crate::{backend, StoreOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Pool, Transaction};
+use sqlx::Transaction;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ type Db = sqlx::Postgres;
 /// conditional updates and unique keys, never on read-then-write.
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    pool: Pool<Db>,
+    pool: sqlx::Pool<Db>,
 }
 
 impl PgStore {
@@ -38,11 +38,11 @@ impl PgStore {
         self.pool.begin().await
     }
 
-    fn reader(&self) -> &Pool<Db> {
+    fn reader(&self) -> &sqlx::Pool<Db> {
         &self.pool
     }
 
-    pub fn pool(&self) -> &Pool<Db> {
+    pub fn pool(&self) -> &sqlx::Pool<Db> {
         &self.pool
     }
 }
@@ -52,4 +52,8 @@ type Engine = PgStore;
 /// Two processes starting together must not each create a signing key.
 const LOCK_SIGNING_KEYS: Option<&str> = Some("LOCK TABLE signing_keys IN EXCLUSIVE MODE");
 
+/// Concurrent releases in several processes each claim a different waiting request.
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
 include!("engine.rs");
+include!("seats.rs");

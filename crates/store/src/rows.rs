@@ -249,3 +249,184 @@ pub(crate) struct RefreshRow {
     pub expires_at: DateTime<Utc>,
     pub user_id: Uuid,
 }
+
+#[derive(Debug, FromRow)]
+pub(crate) struct PoolRow {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub product_id: Uuid,
+    pub capacity: i64,
+    pub held: i64,
+    pub queue_policy: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<PoolRow> for leasehold_core::seat::Pool {
+    type Error = StoreError;
+    fn try_from(row: PoolRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.into(),
+            organisation_id: row.organisation_id.into(),
+            product_id: row.product_id.into(),
+            capacity: row.capacity,
+            held: row.held,
+            queue_policy: parse("queue_policy", &row.queue_policy, QueuePolicy::parse)?,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct PoolDetailsRow {
+    #[sqlx(flatten)]
+    pub pool: PoolRow,
+    pub organisation_name: String,
+    pub product_name: String,
+    pub seat_kind: String,
+    pub waiting: i64,
+}
+
+impl TryFrom<PoolDetailsRow> for leasehold_core::ports::PoolDetails {
+    type Error = StoreError;
+    fn try_from(row: PoolDetailsRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            pool: row.pool.try_into()?,
+            organisation_name: row.organisation_name,
+            product_name: row.product_name,
+            seat_kind: parse("seat_kind", &row.seat_kind, SeatKind::parse)?,
+            waiting: u64::try_from(row.waiting).unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct DeviceRow {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub fingerprint: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub blocked_at: Option<DateTime<Utc>>,
+}
+
+impl From<DeviceRow> for leasehold_core::seat::Device {
+    fn from(row: DeviceRow) -> Self {
+        Self {
+            id: row.id.into(),
+            organisation_id: row.organisation_id.into(),
+            fingerprint: row.fingerprint,
+            name: row.name,
+            created_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+            blocked_at: row.blocked_at,
+        }
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct SeatRow {
+    pub id: Uuid,
+    pub pool_id: Uuid,
+    pub licence_id: Uuid,
+    pub device_id: Uuid,
+    pub granted_at: DateTime<Utc>,
+}
+
+impl From<SeatRow> for leasehold_core::seat::Seat {
+    fn from(row: SeatRow) -> Self {
+        Self {
+            id: row.id.into(),
+            pool_id: row.pool_id.into(),
+            licence_id: row.licence_id.into(),
+            device_id: row.device_id.into(),
+            granted_at: row.granted_at,
+        }
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct DeviceSeatRow {
+    #[sqlx(flatten)]
+    pub seat: SeatRow,
+    pub product_id: Uuid,
+    pub product_name: String,
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct RequestRow {
+    pub id: Uuid,
+    pub pool_id: Uuid,
+    pub device_id: Uuid,
+    pub state: String,
+    pub requested_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub seat_id: Option<Uuid>,
+}
+
+impl TryFrom<RequestRow> for leasehold_core::seat::SeatRequest {
+    type Error = StoreError;
+    fn try_from(row: RequestRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.into(),
+            pool_id: row.pool_id.into(),
+            device_id: row.device_id.into(),
+            state: parse("state", &row.state, RequestState::parse)?,
+            requested_at: row.requested_at,
+            resolved_at: row.resolved_at,
+            seat_id: row.seat_id.map(Into::into),
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct RequestDetailsRow {
+    #[sqlx(flatten)]
+    pub request: RequestRow,
+    pub position: i64,
+    pub organisation_id: Uuid,
+    pub product_id: Uuid,
+    pub product_name: String,
+    pub device_name: String,
+    pub fingerprint: String,
+}
+
+impl TryFrom<RequestDetailsRow> for leasehold_core::ports::RequestDetails {
+    type Error = StoreError;
+    fn try_from(row: RequestDetailsRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            request: row.request.try_into()?,
+            position: u64::try_from(row.position).unwrap_or_default(),
+            organisation_id: row.organisation_id.into(),
+            product_id: row.product_id.into(),
+            product_name: row.product_name,
+            device_name: row.device_name,
+            fingerprint: row.fingerprint,
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct UsageRow {
+    pub pool_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub held: i64,
+    pub capacity: i64,
+    pub subject_id: Option<Uuid>,
+    pub reason: Option<String>,
+}
+
+impl From<UsageRow> for leasehold_core::ports::UsageEvent {
+    fn from(row: UsageRow) -> Self {
+        Self {
+            pool_id: row.pool_id.into(),
+            at: row.at,
+            kind: row.kind,
+            held: row.held,
+            capacity: row.capacity,
+            subject_id: row.subject_id,
+            reason: row.reason,
+        }
+    }
+}

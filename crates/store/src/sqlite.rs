@@ -2,7 +2,7 @@
 
 use crate::{backend, StoreOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Pool, Transaction};
+use sqlx::Transaction;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -13,8 +13,8 @@ type Db = sqlx::Sqlite;
 /// reads use a pool of their own.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    read: Pool<Db>,
-    write: Pool<Db>,
+    read: sqlx::Pool<Db>,
+    write: sqlx::Pool<Db>,
 }
 
 impl SqliteStore {
@@ -60,12 +60,12 @@ impl SqliteStore {
         self.write.begin_with("BEGIN IMMEDIATE").await
     }
 
-    fn reader(&self) -> &Pool<Db> {
+    fn reader(&self) -> &sqlx::Pool<Db> {
         &self.read
     }
 
     /// The write pool, for tests that inspect the schema.
-    pub fn pool(&self) -> &Pool<Db> {
+    pub fn pool(&self) -> &sqlx::Pool<Db> {
         &self.write
     }
 }
@@ -75,4 +75,8 @@ type Engine = SqliteStore;
 /// SQLite's single writer already serialises signing-key creation.
 const LOCK_SIGNING_KEYS: Option<&str> = None;
 
+/// The single writer already serialises queue claims.
+const SKIP_LOCKED: &str = "";
+
 include!("engine.rs");
+include!("seats.rs");

@@ -1,0 +1,654 @@
+// The seat engine's SQL, included after `engine.rs` by each engine module.
+// Every function here runs inside the caller's transaction: a grant, the event
+// it writes and its audit entry commit together or not at all.
+
+use leasehold_core::seat::{Decision, Device, DeviceRegistration, Pool, Registration, Seat};
+use leasehold_core::values::{QueuePolicy, ReleaseReason};
+
+const POOL_COLUMNS: &str = "p.id, p.organisation_id, p.product_id, p.capacity, p.held, p.queue_policy, p.created_at";
+const DEVICE_COLUMNS: &str = "d.id, d.organisation_id, d.fingerprint, d.name, d.created_at, d.last_seen_at, d.blocked_at";
+const SEAT_COLUMNS: &str = "s.id, s.pool_id, s.licence_id, s.device_id, s.granted_at";
+const REQUEST_DETAILS: &str = "SELECT r.id, r.pool_id, r.device_id, r.state, r.requested_at, r.resolved_at, r.seat_id, \
+     CASE WHEN r.state = 'waiting' THEN (SELECT COUNT(*) FROM seat_requests w WHERE w.pool_id = r.pool_id \
+       AND w.state = 'waiting' AND (w.requested_at < r.requested_at OR (w.requested_at = r.requested_at AND w.id <= r.id))) \
+     ELSE 0 END AS position, \
+     p.organisation_id, p.product_id, pr.name AS product_name, d.name AS device_name, d.fingerprint \
+     FROM seat_requests r JOIN pools p ON p.id = r.pool_id JOIN products pr ON pr.id = p.product_id \
+     JOIN devices d ON d.id = r.device_id";
+
+fn not_found(what: &'static str) -> StoreError {
+    StoreError::Domain(DomainError::NotFound(what))
+}
+
+/// A conflict on a seat's or request's unique key: a concurrent call for the
+/// same device won; the caller may retry.
+fn stale_on_conflict(error: sqlx::Error) -> StoreError {
+    if is_unique_violation(&error) {
+        StoreError::Stale
+    } else {
+        backend(error)
+    }
+}
+
+async fn capacity_of(conn: &mut Conn, org: Uuid, product: Uuid, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM licences WHERE owner_organisation_id = $1 \
+         AND product_id = $2 AND status = 'active' AND (ends_at IS NULL OR ends_at > $3)",
+    )
+    .bind(org)
+    .bind(product)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)
+}
+
+async fn load_pool(conn: &mut Conn, id: Uuid) -> Result<Pool, StoreError> {
+    let row: PoolRow = sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = $1"))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+    row.try_into()
+}
+
+async fn record_usage(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    pool: &Pool,
+    kind: &str,
+    subject: Option<Uuid>,
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO usage_events (id, pool_id, organisation_id, at, kind, held, capacity, subject_id, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(pool.id.as_uuid())
+    .bind(pool.organisation_id.as_uuid())
+    .bind(ctx.now)
+    .bind(kind)
+    .bind(pool.held)
+    .bind(pool.capacity)
+    .bind(subject)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+async fn record_audit(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    pool: &Pool,
+    action: &'static str,
+    object_kind: &'static str,
+    object_id: Uuid,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), StoreError> {
+    let record = AuditRecord {
+        organisation_id: Some(pool.organisation_id),
+        product_id: Some(pool.product_id),
+        action,
+        object_kind,
+        object_id,
+        before,
+        after,
+    };
+    insert_audit(conn, ctx, &record).await
+}
+
+/// The pool of (organisation, product), created on first use, with its capacity
+/// brought up to date; a change of capacity is an event, and may grant waiting requests.
+async fn sync_pool(conn: &mut Conn, ctx: &WriteContext, org: Uuid, product: Uuid) -> Result<Pool, StoreError> {
+    sqlx::query(
+        "INSERT INTO pools (id, organisation_id, product_id, capacity, held, queue_policy, created_at) \
+         VALUES ($1, $2, $3, 0, 0, 'auto_grant', $4) ON CONFLICT (organisation_id, product_id) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(org)
+    .bind(product)
+    .bind(ctx.now)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM pools WHERE organisation_id = $1 AND product_id = $2")
+        .bind(org)
+        .bind(product)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+    let capacity = capacity_of(conn, org, product, ctx.now).await?;
+    let before = load_pool(conn, id).await?;
+    // Only the transaction that changes the value records the change.
+    let changed = sqlx::query("UPDATE pools SET capacity = $2 WHERE id = $1 AND capacity <> $2")
+        .bind(id)
+        .bind(capacity)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+    let pool = load_pool(conn, id).await?;
+    if changed == 1 {
+        record_usage(conn, ctx, &pool, "capacity_changed", None, None).await?;
+        let (was, now) = (serde_json::json!({"capacity": before.capacity}), serde_json::json!({"capacity": pool.capacity}));
+        record_audit(conn, ctx, &pool, "pool.capacity_changed", "pool", id, Some(was), Some(now)).await?;
+        grant_waiting(conn, ctx, id).await?;
+        return load_pool(conn, id).await;
+    }
+    Ok(pool)
+}
+
+/// The atomic check-and-take: one conditional update, never read-then-write.
+async fn take_seat(conn: &mut Conn, pool: Uuid) -> Result<bool, StoreError> {
+    let taken = sqlx::query("UPDATE pools SET held = held + 1 WHERE id = $1 AND held < capacity")
+        .bind(pool)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+    Ok(taken == 1)
+}
+
+/// After [`take_seat`] succeeded: the seat row (drawn from the licence with the
+/// most free seats), its event and its audit entry.
+async fn grant_seat(conn: &mut Conn, ctx: &WriteContext, pool_id: Uuid, device: Uuid, why: &str) -> Result<(Seat, Pool), StoreError> {
+    let pool = load_pool(conn, pool_id).await?;
+    let licence: Uuid = sqlx::query_scalar(
+        "SELECT l.id FROM licences l WHERE l.owner_organisation_id = $1 AND l.product_id = $2 AND l.status = 'active' \
+         AND (l.ends_at IS NULL OR l.ends_at > $3) \
+         ORDER BY l.quantity - (SELECT COUNT(*) FROM seats s WHERE s.licence_id = l.id) DESC, l.created_at, l.id LIMIT 1",
+    )
+    .bind(pool.organisation_id.as_uuid())
+    .bind(pool.product_id.as_uuid())
+    .bind(ctx.now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let seat = Seat {
+        id: leasehold_core::ids::SeatId::from_uuid(Uuid::now_v7()),
+        pool_id: pool.id,
+        licence_id: licence.into(),
+        device_id: device.into(),
+        granted_at: ctx.now,
+    };
+    sqlx::query("INSERT INTO seats (id, pool_id, licence_id, device_id, granted_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(seat.id.as_uuid())
+        .bind(pool_id)
+        .bind(licence)
+        .bind(device)
+        .bind(ctx.now)
+        .execute(&mut *conn)
+        .await
+        .map_err(stale_on_conflict)?;
+    record_usage(conn, ctx, &pool, "seat_granted", Some(device), Some(why)).await?;
+    let after = serde_json::json!({"seat_id": seat.id, "device_id": device, "licence_id": licence, "held": pool.held});
+    record_audit(conn, ctx, &pool, "seat.granted", "device", device, None, Some(after)).await?;
+    Ok((seat, pool))
+}
+
+/// Deletes a seat and gives its place back to the pool.
+async fn free_seat(conn: &mut Conn, ctx: &WriteContext, seat: &Seat, reason: ReleaseReason) -> Result<Pool, StoreError> {
+    let deleted = sqlx::query("DELETE FROM seats WHERE id = $1")
+        .bind(seat.id.as_uuid())
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+    if deleted != 1 {
+        return Err(StoreError::Stale);
+    }
+    sqlx::query("UPDATE pools SET held = held - 1 WHERE id = $1")
+        .bind(seat.pool_id.as_uuid())
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    let pool = load_pool(conn, seat.pool_id.as_uuid()).await?;
+    let device = seat.device_id.as_uuid();
+    record_usage(conn, ctx, &pool, "seat_released", Some(device), Some(reason.as_str())).await?;
+    let before = serde_json::json!({"seat_id": seat.id, "device_id": device, "licence_id": seat.licence_id});
+    let after = serde_json::json!({"reason": reason.as_str(), "held": pool.held});
+    record_audit(conn, ctx, &pool, "seat.released", "device", device, Some(before), Some(after)).await?;
+    Ok(pool)
+}
+
+/// Marks a waiting request granted with `seat`.
+async fn settle_request(conn: &mut Conn, ctx: &WriteContext, pool: &Pool, request: Uuid, device: Uuid, seat: &Seat, action: &'static str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE seat_requests SET state = 'granted', resolved_at = $2, seat_id = $3 WHERE id = $1")
+        .bind(request)
+        .bind(ctx.now)
+        .bind(seat.id.as_uuid())
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    let after = serde_json::json!({"state": "granted", "seat_id": seat.id, "device_id": device});
+    record_audit(conn, ctx, pool, action, "seat_request", request, Some(serde_json::json!({"state": "waiting"})), Some(after)).await
+}
+
+/// While an auto-granting pool has a free seat, the oldest waiting request gets it.
+async fn grant_waiting(conn: &mut Conn, ctx: &WriteContext, pool_id: Uuid) -> Result<(), StoreError> {
+    loop {
+        let pool = load_pool(conn, pool_id).await?;
+        if pool.queue_policy != QueuePolicy::AutoGrant || pool.held >= pool.capacity {
+            return Ok(());
+        }
+        let next: Option<(Uuid, Uuid)> = sqlx::query_as(&format!(
+            "SELECT id, device_id FROM seat_requests WHERE pool_id = $1 AND state = 'waiting' \
+             ORDER BY requested_at, id LIMIT 1{SKIP_LOCKED}"
+        ))
+        .bind(pool_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+        let Some((request, device)) = next else { return Ok(()) };
+        if !take_seat(conn, pool_id).await? {
+            return Ok(());
+        }
+        let (seat, pool) = grant_seat(conn, ctx, pool_id, device, "queue").await?;
+        settle_request(conn, ctx, &pool, request, device, &seat, "seat_request.granted").await?;
+    }
+}
+
+async fn queue_position(conn: &mut Conn, pool: Uuid, requested_at: DateTime<Utc>, id: Uuid) -> Result<u64, StoreError> {
+    let ahead: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM seat_requests WHERE pool_id = $1 AND state = 'waiting' \
+         AND (requested_at < $2 OR (requested_at = $2 AND id <= $3))",
+    )
+    .bind(pool)
+    .bind(requested_at)
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(u64::try_from(ahead).unwrap_or_default())
+}
+
+/// Inserts the idempotency claim; `Some(resource)` when the key was used before
+/// with the same request.
+async fn claim_idempotency(conn: &mut Conn, ctx: &WriteContext, claim: &IdempotencyClaim) -> Result<Option<Uuid>, StoreError> {
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, resource_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
+    )
+    .bind(&claim.scope)
+    .bind(&claim.key)
+    .bind(&claim.request_hash)
+    .bind(claim.resource_id)
+    .bind(ctx.now)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?
+    .rows_affected();
+    if claimed == 1 {
+        return Ok(None);
+    }
+    let (request_hash, resource_id): (String, Uuid) =
+        sqlx::query_as("SELECT request_hash, resource_id FROM idempotency_keys WHERE scope = $1 AND key = $2")
+            .bind(&claim.scope)
+            .bind(&claim.key)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(backend)?;
+    if request_hash == claim.request_hash {
+        Ok(Some(resource_id))
+    } else {
+        Err(DomainError::IdempotencyKeyReused.into())
+    }
+}
+
+async fn register(conn: &mut Conn, ctx: &WriteContext, reg: &DeviceRegistration, claim: Option<&IdempotencyClaim>) -> Result<Registration, StoreError> {
+    if let Some(claim) = claim {
+        // A replay runs the same steps: registration is idempotent per device.
+        claim_idempotency(conn, ctx, claim).await?;
+    }
+    let org = reg.organisation_id.as_uuid();
+    let product = reg.product_id.as_uuid();
+    let row: DeviceRow = sqlx::query_as(
+        "INSERT INTO devices (id, organisation_id, fingerprint, name, created_at, last_seen_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (organisation_id, fingerprint) \
+         DO UPDATE SET name = excluded.name, last_seen_at = excluded.last_seen_at \
+         RETURNING id, organisation_id, fingerprint, name, created_at, last_seen_at, blocked_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(org)
+    .bind(&reg.fingerprint)
+    .bind(&reg.name)
+    .bind(ctx.now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let device: Device = row.into();
+    let device_id = device.id.as_uuid();
+    let pool = sync_pool(conn, ctx, org, product).await?;
+    if device.blocked_at.is_some() {
+        record_usage(conn, ctx, &pool, "request_denied", Some(device_id), Some("blocked")).await?;
+        record_audit(conn, ctx, &pool, "seat.denied", "device", device_id, None, Some(serde_json::json!({"reason": "blocked"}))).await?;
+        return Ok(Registration::Blocked);
+    }
+    let held: Option<SeatRow> = sqlx::query_as(&format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.pool_id = $1 AND s.device_id = $2"))
+        .bind(pool.id.as_uuid())
+        .bind(device_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+    if let Some(seat) = held {
+        return Ok(Registration::Granted { device, seat: seat.into(), pool, new: false });
+    }
+    let waiting: Option<RequestRow> = sqlx::query_as(
+        "SELECT id, pool_id, device_id, state, requested_at, resolved_at, seat_id FROM seat_requests \
+         WHERE pool_id = $1 AND device_id = $2 AND state = 'waiting'",
+    )
+    .bind(pool.id.as_uuid())
+    .bind(device_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    if let Some(request) = waiting {
+        let position = queue_position(conn, request.pool_id, request.requested_at, request.id).await?;
+        return Ok(Registration::Queued { device, request: request.try_into()?, position });
+    }
+    // Nobody jumps the queue: a free seat goes to a newcomer only when nobody waits.
+    let queue: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM seat_requests WHERE pool_id = $1 AND state = 'waiting'")
+        .bind(pool.id.as_uuid())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+    if queue == 0 && take_seat(conn, pool.id.as_uuid()).await? {
+        let (seat, pool) = grant_seat(conn, ctx, pool.id.as_uuid(), device_id, "registration").await?;
+        return Ok(Registration::Granted { device, seat, pool, new: true });
+    }
+    if pool.queue_policy == QueuePolicy::Refuse {
+        record_usage(conn, ctx, &pool, "request_denied", Some(device_id), Some("no_seat")).await?;
+        let after = serde_json::json!({"reason": "no_seat", "held": pool.held, "capacity": pool.capacity});
+        record_audit(conn, ctx, &pool, "seat.denied", "device", device_id, None, Some(after)).await?;
+        return Ok(Registration::Refused { pool });
+    }
+    let request = leasehold_core::seat::SeatRequest {
+        id: leasehold_core::ids::SeatRequestId::from_uuid(Uuid::now_v7()),
+        pool_id: pool.id,
+        device_id: device.id,
+        state: leasehold_core::values::RequestState::Waiting,
+        requested_at: ctx.now,
+        resolved_at: None,
+        seat_id: None,
+    };
+    sqlx::query("INSERT INTO seat_requests (id, pool_id, device_id, state, requested_at) VALUES ($1, $2, $3, 'waiting', $4)")
+        .bind(request.id.as_uuid())
+        .bind(pool.id.as_uuid())
+        .bind(device_id)
+        .bind(ctx.now)
+        .execute(&mut *conn)
+        .await
+        .map_err(stale_on_conflict)?;
+    record_usage(conn, ctx, &pool, "request_queued", Some(device_id), None).await?;
+    let after = serde_json::json!({"state": "waiting", "device_id": device_id, "policy": pool.queue_policy.as_str()});
+    record_audit(conn, ctx, &pool, "seat_request.queued", "seat_request", request.id.as_uuid(), None, Some(after)).await?;
+    let position = queue_position(conn, pool.id.as_uuid(), ctx.now, request.id.as_uuid()).await?;
+    Ok(Registration::Queued { device, request, position })
+}
+
+async fn visible_device(conn: &mut Conn, vis: Visibility, id: Uuid) -> Result<Device, StoreError> {
+    let mut qb = QueryBuilder::<Db>::new(format!("SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.id = "));
+    qb.push_bind(id);
+    push_visibility(&mut qb, vis, "d.organisation_id", None);
+    let row: Option<DeviceRow> = qb.build_query_as().fetch_optional(&mut *conn).await.map_err(backend)?;
+    row.map(Into::into).ok_or_else(|| not_found("device"))
+}
+
+async fn release(conn: &mut Conn, ctx: &WriteContext, device: Uuid, product: Option<Uuid>, reason: ReleaseReason) -> Result<u64, StoreError> {
+    let mut qb = QueryBuilder::<Db>::new(format!("SELECT {SEAT_COLUMNS} FROM seats s JOIN pools p ON p.id = s.pool_id WHERE s.device_id = "));
+    qb.push_bind(device);
+    if let Some(product) = product {
+        qb.push(" AND p.product_id = ").push_bind(product);
+    }
+    qb.push(" ORDER BY s.granted_at, s.id");
+    let seats: Vec<SeatRow> = qb.build_query_as().fetch_all(&mut *conn).await.map_err(backend)?;
+    let count = seats.len() as u64;
+    for seat in seats {
+        let seat: Seat = seat.into();
+        free_seat(conn, ctx, &seat, reason).await?;
+        grant_waiting(conn, ctx, seat.pool_id.as_uuid()).await?;
+    }
+    Ok(count)
+}
+
+/// Pools in which the device has a history, for block and unblock events.
+async fn device_pools(conn: &mut Conn, device: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    sqlx::query_scalar("SELECT DISTINCT pool_id FROM usage_events WHERE subject_id = $1")
+        .bind(device)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)
+}
+
+async fn block(conn: &mut Conn, ctx: &WriteContext, device: &Device) -> Result<(), StoreError> {
+    let id = device.id.as_uuid();
+    release(conn, ctx, id, None, ReleaseReason::Blocked).await?;
+    sqlx::query("UPDATE seat_requests SET state = 'rejected', resolved_at = $2 WHERE device_id = $1 AND state = 'waiting'")
+        .bind(id)
+        .bind(ctx.now)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    sqlx::query("UPDATE devices SET blocked_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(ctx.now)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    for pool in device_pools(conn, id).await? {
+        let pool = load_pool(conn, pool).await?;
+        record_usage(conn, ctx, &pool, "device_blocked", Some(id), None).await?;
+    }
+    let record = AuditRecord {
+        organisation_id: Some(device.organisation_id),
+        product_id: None,
+        action: "device.blocked",
+        object_kind: "device",
+        object_id: id,
+        before: Some(serde_json::json!({"blocked_at": null})),
+        after: Some(serde_json::json!({"blocked_at": ctx.now})),
+    };
+    insert_audit(conn, ctx, &record).await
+}
+
+async fn unblock(conn: &mut Conn, ctx: &WriteContext, device: &Device) -> Result<(), StoreError> {
+    let id = device.id.as_uuid();
+    sqlx::query("UPDATE devices SET blocked_at = NULL WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    for pool in device_pools(conn, id).await? {
+        let pool = load_pool(conn, pool).await?;
+        record_usage(conn, ctx, &pool, "device_unblocked", Some(id), None).await?;
+    }
+    let record = AuditRecord {
+        organisation_id: Some(device.organisation_id),
+        product_id: None,
+        action: "device.unblocked",
+        object_kind: "device",
+        object_id: id,
+        before: Some(serde_json::json!({"blocked_at": device.blocked_at})),
+        after: Some(serde_json::json!({"blocked_at": null})),
+    };
+    insert_audit(conn, ctx, &record).await
+}
+
+async fn request_details(conn: &mut Conn, vis: Visibility, id: Uuid) -> Result<RequestDetails, StoreError> {
+    let mut qb = QueryBuilder::<Db>::new(REQUEST_DETAILS);
+    qb.push(" WHERE r.id = ").push_bind(id);
+    push_visibility(&mut qb, vis, "p.organisation_id", None);
+    let row: Option<RequestDetailsRow> = qb.build_query_as().fetch_optional(&mut *conn).await.map_err(backend)?;
+    row.ok_or_else(|| not_found("seat request"))?.try_into()
+}
+
+/// A visible request that still waits.
+async fn waiting_request(conn: &mut Conn, vis: Visibility, id: Uuid) -> Result<RequestDetails, StoreError> {
+    let request = request_details(conn, vis, id).await?;
+    if request.request.state != leasehold_core::values::RequestState::Waiting {
+        return Err(DomainError::Conflict { code: "request_not_waiting", message: format!("the request is {}", request.request.state) }.into());
+    }
+    Ok(request)
+}
+
+async fn decide(conn: &mut Conn, ctx: &WriteContext, vis: Visibility, id: Uuid, decision: Decision) -> Result<(), StoreError> {
+    let request = waiting_request(conn, vis, id).await?;
+    let pool_id = request.request.pool_id.as_uuid();
+    let device = request.request.device_id.as_uuid();
+    match decision {
+        Decision::Approve => {
+            if !take_seat(conn, pool_id).await? {
+                return Err(DomainError::Conflict {
+                    code: "seat_unavailable",
+                    message: "no seat is free: revoke a device, reallocate a seat or add seats".into(),
+                }
+                .into());
+            }
+            let (seat, pool) = grant_seat(conn, ctx, pool_id, device, "approval").await?;
+            settle_request(conn, ctx, &pool, id, device, &seat, "seat_request.approved").await
+        }
+        Decision::Reject => {
+            sqlx::query("UPDATE seat_requests SET state = 'rejected', resolved_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(ctx.now)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+            let pool = load_pool(conn, pool_id).await?;
+            record_usage(conn, ctx, &pool, "request_rejected", Some(device), None).await?;
+            let after = serde_json::json!({"state": "rejected", "device_id": device});
+            record_audit(conn, ctx, &pool, "seat_request.rejected", "seat_request", id, Some(serde_json::json!({"state": "waiting"})), Some(after)).await
+        }
+    }
+}
+
+async fn reallocate(conn: &mut Conn, ctx: &WriteContext, vis: Visibility, id: Uuid, from: Uuid) -> Result<(), StoreError> {
+    let request = waiting_request(conn, vis, id).await?;
+    let pool_id = request.request.pool_id.as_uuid();
+    let seat: Option<SeatRow> = sqlx::query_as(&format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.pool_id = $1 AND s.device_id = $2"))
+        .bind(pool_id)
+        .bind(from)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+    let seat: Seat = seat.ok_or_else(|| not_found("seat of that device in this pool"))?.into();
+    free_seat(conn, ctx, &seat, ReleaseReason::Reallocated).await?;
+    if !take_seat(conn, pool_id).await? {
+        return Err(DomainError::Conflict {
+            code: "pool_over_capacity",
+            message: "the pool holds more seats than its licences allow; revoke instead of reallocating".into(),
+        }
+        .into());
+    }
+    let device = request.request.device_id.as_uuid();
+    let (granted, pool) = grant_seat(conn, ctx, pool_id, device, "reallocation").await?;
+    settle_request(conn, ctx, &pool, id, device, &granted, "seat_request.reallocated").await
+}
+
+async fn pools_query(
+    pool: &sqlx::Pool<Db>,
+    vis: Visibility,
+    f: &PoolFilter,
+    id: Option<PoolId>,
+) -> Result<Page<PoolDetails>, StoreError> {
+    let build = |select: &str| {
+        let mut qb = QueryBuilder::<Db>::new(select);
+        qb.push(" FROM pools p JOIN organisations o ON o.id = p.organisation_id JOIN products pr ON pr.id = p.product_id WHERE 1 = 1");
+        push_visibility(&mut qb, vis, "p.organisation_id", None);
+        if let Some(id) = id {
+            qb.push(" AND p.id = ").push_bind(id.as_uuid());
+        }
+        if let Some(org) = f.organisation {
+            qb.push(" AND p.organisation_id = ").push_bind(org.as_uuid());
+        }
+        if let Some(product) = f.product {
+            qb.push(" AND p.product_id = ").push_bind(product.as_uuid());
+        }
+        qb
+    };
+    let total = count(build("SELECT COUNT(*)"), pool).await?;
+    let mut qb = build(&format!(
+        "SELECT {POOL_COLUMNS}, o.name AS organisation_name, pr.name AS product_name, pr.seat_kind, \
+         (SELECT COUNT(*) FROM seat_requests r WHERE r.pool_id = p.id AND r.state = 'waiting') AS waiting"
+    ));
+    qb.push(" ORDER BY lower(o.name), lower(pr.name), p.id");
+    push_page(&mut qb, f.page);
+    let rows: Vec<PoolDetailsRow> = qb.build_query_as().fetch_all(pool).await.map_err(backend)?;
+    Ok(Page { items: rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?, total })
+}
+
+async fn devices_query(
+    pool: &sqlx::Pool<Db>,
+    vis: Visibility,
+    f: &DeviceFilter,
+    id: Option<DeviceId>,
+) -> Result<Page<DeviceDetails>, StoreError> {
+    let build = |select: &str| {
+        let mut qb = QueryBuilder::<Db>::new(select);
+        qb.push(" FROM devices d WHERE 1 = 1");
+        push_visibility(&mut qb, vis, "d.organisation_id", None);
+        if let Some(id) = id {
+            qb.push(" AND d.id = ").push_bind(id.as_uuid());
+        }
+        if let Some(org) = f.organisation {
+            qb.push(" AND d.organisation_id = ").push_bind(org.as_uuid());
+        }
+        let product = f.product.map(|p| p.as_uuid());
+        match f.state {
+            None => {}
+            Some(DeviceState::Blocked) => {
+                qb.push(" AND d.blocked_at IS NOT NULL");
+            }
+            Some(DeviceState::Licensed) => {
+                qb.push(" AND EXISTS (SELECT 1 FROM seats s JOIN pools sp ON sp.id = s.pool_id WHERE s.device_id = d.id");
+                if let Some(product) = product {
+                    qb.push(" AND sp.product_id = ").push_bind(product);
+                }
+                qb.push(")");
+            }
+            Some(DeviceState::Requested) => {
+                qb.push(" AND EXISTS (SELECT 1 FROM seat_requests r JOIN pools rp ON rp.id = r.pool_id WHERE r.device_id = d.id AND r.state = 'waiting'");
+                if let Some(product) = product {
+                    qb.push(" AND rp.product_id = ").push_bind(product);
+                }
+                qb.push(")");
+            }
+        }
+        push_keyword(&mut qb, &f.q, &["d.name", "d.fingerprint"]);
+        qb
+    };
+    let total = count(build("SELECT COUNT(*)"), pool).await?;
+    let mut qb = build(&format!("SELECT {DEVICE_COLUMNS}"));
+    qb.push(" ORDER BY d.last_seen_at DESC, d.id");
+    push_page(&mut qb, f.page);
+    let rows: Vec<DeviceRow> = qb.build_query_as().fetch_all(pool).await.map_err(backend)?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let device: Device = row.into();
+        let seats: Vec<DeviceSeatRow> = sqlx::query_as(&format!(
+            "SELECT {SEAT_COLUMNS}, p.product_id, pr.name AS product_name FROM seats s JOIN pools p ON p.id = s.pool_id \
+             JOIN products pr ON pr.id = p.product_id WHERE s.device_id = $1 ORDER BY s.granted_at"
+        ))
+        .bind(device.id.as_uuid())
+        .fetch_all(pool)
+        .await
+        .map_err(backend)?;
+        let mut qb = QueryBuilder::<Db>::new(REQUEST_DETAILS);
+        qb.push(" WHERE r.state = 'waiting' AND r.device_id = ").push_bind(device.id.as_uuid());
+        qb.push(" ORDER BY r.requested_at");
+        let waiting: Vec<RequestDetailsRow> = qb.build_query_as().fetch_all(pool).await.map_err(backend)?;
+        items.push(DeviceDetails {
+            device,
+            seats: seats
+                .into_iter()
+                .map(|row| DeviceSeat { product_id: row.product_id.into(), product_name: row.product_name, seat: row.seat.into() })
+                .collect(),
+            waiting: waiting.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
+        });
+    }
+    Ok(Page { items, total })
+}

@@ -1,0 +1,624 @@
+//! The seat engine's invariants, proven on SQLite and PostgreSQL: never more
+//! held than capacity under concurrent registrations, every freed seat to the
+//! oldest waiting request exactly once, over-capacity pools grant nothing,
+//! blocked devices hold nothing, and each step leaves a usage event.
+
+use chrono::Utc;
+use leasehold_core::access::{Actor, Visibility};
+use leasehold_core::ids::*;
+use leasehold_core::licence::{Licence, Organisation, Owner, Product};
+use leasehold_core::ports::*;
+use leasehold_core::seat::{Decision, DeviceRegistration, Registration};
+use leasehold_core::values::*;
+use leasehold_core::DomainError;
+use leasehold_store::testing::TestDatabase;
+use leasehold_store::StoreOptions;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use uuid::Uuid;
+
+fn ctx() -> WriteContext {
+    WriteContext {
+        actor: Actor::SYSTEM,
+        request_id: None,
+        now: Utc::now(),
+    }
+}
+
+struct Fixture {
+    store: Arc<dyn Store>,
+    org: OrganisationId,
+    product: Product,
+    licence: Licence,
+}
+
+async fn fixture(db: &TestDatabase, seats: u32) -> Fixture {
+    let store = leasehold_store::open(&db.url, &StoreOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let org = Organisation {
+        id: OrganisationId::from_uuid(Uuid::now_v7()),
+        name: "Clinic".into(),
+        account_manager_id: None,
+        created_at: Utc::now(),
+    };
+    let product = Product {
+        id: ProductId::from_uuid(Uuid::now_v7()),
+        code: "CAD".into(),
+        name: "CAD".into(),
+        seat_kind: SeatKind::Device,
+        currency: "EUR".into(),
+        prices: [(Plan::Yearly, 100)].into_iter().collect(),
+        default_lease_seconds: 900,
+        created_at: Utc::now(),
+    };
+    let licence = new_licence(&product, org.id, seats);
+    let set = ChangeSet {
+        changes: vec![
+            Change::InsertOrganisation(org.clone()),
+            Change::InsertProduct(product.clone()),
+            Change::InsertLicence(licence.clone()),
+        ],
+        ..ChangeSet::default()
+    };
+    store.commit(&ctx(), set).await.unwrap_or_else(|e| panic!("{e}"));
+    Fixture {
+        store,
+        org: org.id,
+        product,
+        licence,
+    }
+}
+
+fn new_licence(product: &Product, org: OrganisationId, seats: u32) -> Licence {
+    let mut code = [0u8; 8];
+    code.copy_from_slice(&Uuid::new_v4().as_bytes()[..8]);
+    Licence::new(
+        LicenceId::from_uuid(Uuid::now_v7()),
+        product,
+        Plan::Yearly,
+        "seats".into(),
+        String::new(),
+        seats,
+        Owner::Organisation {
+            organisation_id: org,
+            user_id: None,
+        },
+        CouponCode::from_random(code),
+        LicenceSource::AccountManager,
+        None,
+        Utc::now(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+impl Fixture {
+    fn registration(&self, fingerprint: &str) -> DeviceRegistration {
+        DeviceRegistration {
+            organisation_id: self.org,
+            product_id: self.product.id,
+            fingerprint: fingerprint.into(),
+            name: fingerprint.into(),
+        }
+    }
+
+    async fn register(&self, fingerprint: &str) -> Registration {
+        self.store
+            .register_device(&ctx(), &self.registration(fingerprint), None)
+            .await
+            .unwrap_or_else(|e| panic!("register {fingerprint}: {e}"))
+    }
+
+    async fn pool(&self) -> PoolDetails {
+        let pools = self
+            .store
+            .pools(Visibility::Organisation(self.org), &PoolFilter::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        pools.items.into_iter().next().unwrap_or_else(|| panic!("no pool"))
+    }
+
+    async fn licensed(&self) -> Vec<DeviceDetails> {
+        let filter = DeviceFilter {
+            state: Some(DeviceState::Licensed),
+            page: PageRequest { page: 1, per_page: 100 },
+            ..DeviceFilter::default()
+        };
+        self.store
+            .devices(Visibility::Organisation(self.org), &filter)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .items
+    }
+
+    async fn waiting(&self) -> Vec<RequestDetails> {
+        self.store
+            .seat_requests(
+                Visibility::Organisation(self.org),
+                None,
+                PageRequest { page: 1, per_page: 100 },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .items
+    }
+
+    /// held == seat rows ≤ capacity.
+    async fn assert_consistent(&self) {
+        let pool = self.pool().await.pool;
+        let seats: usize = self.licensed().await.iter().map(|d| d.seats.len()).sum();
+        assert_eq!(pool.held, seats as i64, "held counts the seat rows");
+    }
+
+    async fn revoke(&self, device: DeviceId) {
+        let released = self
+            .store
+            .release_device_seats(
+                &ctx(),
+                Visibility::Organisation(self.org),
+                device,
+                None,
+                ReleaseReason::Revoked,
+            )
+            .await;
+        assert_eq!(released.unwrap_or_else(|e| panic!("{e}")), 1);
+    }
+}
+
+fn device_of(registration: &Registration) -> DeviceId {
+    match registration {
+        Registration::Granted { device, .. } | Registration::Queued { device, .. } => device.id,
+        other => panic!("no device in {other:?}"),
+    }
+}
+
+async fn registrations_200_attempts_on_5_seats_grant_5_and_queue_195_fifo(db: TestDatabase) {
+    const ATTEMPTS: usize = 200;
+    const SEATS: u32 = 5;
+    let f = Arc::new(fixture(&db, SEATS).await);
+    let done = Arc::new(AtomicBool::new(false));
+    // An observer checks held ≤ capacity while the storm runs.
+    let observer = {
+        let (f, done) = (f.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut samples = 0;
+            while !done.load(Ordering::Relaxed) {
+                let pool = f.pool().await.pool;
+                assert!(
+                    pool.held <= pool.capacity,
+                    "held {} > capacity {}",
+                    pool.held,
+                    pool.capacity
+                );
+                samples += 1;
+                tokio::task::yield_now().await;
+            }
+            samples
+        })
+    };
+    let tasks: Vec<_> = (0..ATTEMPTS)
+        .map(|i| {
+            let f = f.clone();
+            tokio::spawn(async move {
+                // A concurrent call for the same device may lose a unique-key race: retry it.
+                loop {
+                    match f
+                        .store
+                        .register_device(&ctx(), &f.registration(&format!("device-{i:03}")), None)
+                        .await
+                    {
+                        Ok(outcome) => return outcome,
+                        Err(StoreError::Stale) => continue,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut granted = Vec::new();
+    let mut queued = 0;
+    for task in tasks {
+        match task.await.unwrap_or_else(|e| panic!("{e}")) {
+            Registration::Granted { device, new: true, .. } => granted.push(device.id),
+            Registration::Queued { .. } => queued += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    done.store(true, Ordering::Relaxed);
+    let samples = observer.await.unwrap_or_else(|e| panic!("{e}"));
+    println!("{ATTEMPTS} concurrent registrations on {SEATS} seats: {} granted, {queued} queued ({samples} observations of held ≤ capacity)", granted.len());
+    assert_eq!((granted.len(), queued), (SEATS as usize, ATTEMPTS - SEATS as usize));
+    let pool = f.pool().await;
+    assert_eq!((pool.pool.held, pool.pool.capacity, pool.waiting), (5, 5, 195));
+    f.assert_consistent().await;
+
+    // The queue, oldest first, as the store reports it.
+    let waiting = f.waiting().await;
+    let expected_order: Vec<DeviceId> = waiting.iter().map(|r| r.request.device_id).collect();
+    assert_eq!(waiting.len(), 100, "a page of the queue");
+    assert_eq!(
+        waiting.iter().map(|r| r.position).collect::<Vec<_>>(),
+        (1..=100).collect::<Vec<u64>>()
+    );
+
+    // Revoking one by one hands each seat to the oldest waiting request.
+    let mut holders: Vec<DeviceId> = granted.clone();
+    let mut granted_from_queue = Vec::new();
+    for _ in 0..10 {
+        let victim = holders.remove(0);
+        f.revoke(victim).await;
+        let now_licensed: HashSet<DeviceId> = f.licensed().await.iter().map(|d| d.device.id).collect();
+        let newcomer: Vec<DeviceId> = now_licensed.iter().filter(|d| !holders.contains(d)).copied().collect();
+        assert_eq!(newcomer.len(), 1, "exactly one request granted per freed seat");
+        granted_from_queue.push(newcomer[0]);
+        holders.push(newcomer[0]);
+        f.assert_consistent().await;
+    }
+    assert_eq!(granted_from_queue, expected_order[..10], "first in, first served");
+
+    // Many releases at once: still never over capacity, and no request granted twice.
+    let victims: Vec<DeviceId> = holders.clone();
+    let releases: Vec<_> = victims
+        .into_iter()
+        .map(|device| {
+            let f = f.clone();
+            tokio::spawn(async move { f.revoke(device).await })
+        })
+        .collect();
+    for release in releases {
+        release.await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let pool = f.pool().await;
+    assert_eq!((pool.pool.held, pool.waiting), (5, 180));
+    f.assert_consistent().await;
+    let events = f
+        .store
+        .usage_events(pool.pool.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let grants = events.iter().filter(|e| e.kind == "seat_granted").count();
+    let releases = events.iter().filter(|e| e.kind == "seat_released").count();
+    assert_eq!(
+        (grants, releases),
+        (20, 15),
+        "5 first grants + 15 from the queue; 15 releases"
+    );
+    let granted_devices: Vec<Uuid> = events
+        .iter()
+        .filter(|e| e.kind == "seat_granted")
+        .filter_map(|e| e.subject_id)
+        .collect();
+    let distinct: HashSet<&Uuid> = granted_devices.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        granted_devices.len(),
+        "every request is granted at most once"
+    );
+    assert!(
+        events.iter().all(|e| e.held <= e.capacity),
+        "no event saw held above capacity"
+    );
+}
+
+async fn registration_is_idempotent_per_device(db: TestDatabase) {
+    let f = fixture(&db, 1).await;
+    let first = f.register("laptop-1").await;
+    let again = f.register("laptop-1").await;
+    match (&first, &again) {
+        (
+            Registration::Granted { seat: a, new: true, .. },
+            Registration::Granted {
+                seat: b, new: false, ..
+            },
+        ) => assert_eq!(a.id, b.id),
+        other => panic!("{other:?}"),
+    }
+    let queued = f.register("laptop-2").await;
+    let queued_again = f.register("laptop-2").await;
+    match (&queued, &queued_again) {
+        (
+            Registration::Queued {
+                request: a,
+                position: 1,
+                ..
+            },
+            Registration::Queued {
+                request: b,
+                position: 1,
+                ..
+            },
+        ) => assert_eq!(a.id, b.id),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(f.pool().await.waiting, 1, "one request per device");
+}
+
+async fn capacity_follows_licences_and_an_over_capacity_pool_grants_nothing(db: TestDatabase) {
+    let f = fixture(&db, 2).await;
+    f.register("a-device").await;
+    f.register("b-device").await;
+    // Pausing the only licence: capacity 0 with 2 held — over capacity.
+    let mut paused = f.licence.clone();
+    paused.pause(Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+    paused.version += 1;
+    f.store
+        .commit(
+            &ctx(),
+            ChangeSet {
+                changes: vec![Change::UpdateLicence(paused.clone())],
+                ..ChangeSet::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pool = f.pool().await.pool;
+    assert_eq!(
+        (pool.capacity, pool.held, pool.over_capacity(), pool.available()),
+        (0, 2, true, 0)
+    );
+    assert!(matches!(
+        f.register("c-device").await,
+        Registration::Queued { position: 1, .. }
+    ));
+    // Releasing one still leaves the pool full: nothing is granted.
+    let a = f
+        .licensed()
+        .await
+        .iter()
+        .find(|d| d.device.fingerprint == "a-device")
+        .map(|d| d.device.id)
+        .unwrap_or_else(|| panic!("a"));
+    f.revoke(a).await;
+    assert_eq!(f.pool().await.pool.held, 1);
+    assert_eq!(f.waiting().await.len(), 1, "the request still waits");
+    // A new licence of 3 seats: capacity 3, the waiting request is granted at once.
+    let more = new_licence(&f.product, f.org, 3);
+    f.store
+        .commit(
+            &ctx(),
+            ChangeSet {
+                changes: vec![Change::InsertLicence(more)],
+                ..ChangeSet::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pool = f.pool().await;
+    assert_eq!((pool.pool.capacity, pool.pool.held, pool.waiting), (3, 2, 0));
+    let kinds: Vec<String> = f
+        .store
+        .usage_events(pool.pool.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "capacity_changed",
+            "seat_granted",
+            "seat_granted",
+            "capacity_changed",
+            "request_queued",
+            "seat_released",
+            "capacity_changed",
+            "seat_granted"
+        ]
+    );
+    // A licence whose seats are held cannot be deleted.
+    let delete = ChangeSet {
+        changes: vec![Change::DeleteLicence {
+            id: paused.id,
+            version: paused.version,
+        }],
+        ..ChangeSet::default()
+    };
+    let held_by_paused = f.store.seats_held_by_licence(paused.id).await.unwrap_or_default();
+    if held_by_paused > 0 {
+        assert!(matches!(f.store.commit(&ctx(), delete).await, Err(StoreError::Stale)));
+    }
+}
+
+async fn blocked_devices_hold_nothing_and_unblocking_grants_nothing(db: TestDatabase) {
+    let f = fixture(&db, 1).await;
+    let lost = device_of(&f.register("lost-phone").await);
+    let next = device_of(&f.register("spare-phone").await);
+    let org = Visibility::Organisation(f.org);
+    let blocked = f
+        .store
+        .block_device(&ctx(), org, lost)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(blocked.blocked_at.is_some());
+    let licensed: Vec<DeviceId> = f.licensed().await.iter().map(|d| d.device.id).collect();
+    assert_eq!(licensed, [next], "blocking released the seat to the waiting device");
+    assert_eq!(f.register("lost-phone").await, Registration::Blocked);
+    f.store
+        .unblock_device(&ctx(), org, lost)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(f.pool().await.pool.held, 1, "unblocking grants nothing by itself");
+    assert!(
+        matches!(f.register("lost-phone").await, Registration::Queued { .. }),
+        "it asks again and waits"
+    );
+    let kinds: Vec<String> = f
+        .store
+        .usage_events(f.pool().await.pool.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    for kind in ["device_blocked", "request_denied", "device_unblocked"] {
+        assert!(kinds.contains(&kind.to_owned()), "{kind} in {kinds:?}");
+    }
+    let elsewhere = Visibility::Organisation(OrganisationId::from_uuid(Uuid::now_v7()));
+    assert!(matches!(
+        f.store.block_device(&ctx(), elsewhere, next).await,
+        Err(StoreError::Domain(DomainError::NotFound(_)))
+    ));
+}
+
+async fn queue_policies_refuse_hold_for_approval_or_auto_grant(db: TestDatabase) {
+    let f = fixture(&db, 1).await;
+    let org = Visibility::Organisation(f.org);
+    let pool = f.pool().await.pool;
+    let holder = device_of(&f.register("holder").await);
+    f.store
+        .set_queue_policy(&ctx(), org, pool.id, QueuePolicy::Refuse)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(f.register("refused").await, Registration::Refused { .. }));
+    assert!(f.waiting().await.is_empty());
+
+    f.store
+        .set_queue_policy(&ctx(), org, pool.id, QueuePolicy::Approval)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let first = f.register("first").await;
+    let second = f.register("second").await;
+    f.revoke(holder).await;
+    assert_eq!(f.pool().await.pool.held, 0, "approval pools do not auto-grant");
+    let Registration::Queued {
+        request: first_request, ..
+    } = first
+    else {
+        panic!("{first:?}")
+    };
+    let Registration::Queued {
+        request: second_request,
+        ..
+    } = second
+    else {
+        panic!("{second:?}")
+    };
+    let approved = f
+        .store
+        .decide_request(&ctx(), org, first_request.id, Decision::Approve)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((approved.request.state, approved.position), (RequestState::Granted, 0));
+    let full = f
+        .store
+        .decide_request(&ctx(), org, second_request.id, Decision::Approve)
+        .await;
+    assert!(
+        matches!(
+            full,
+            Err(StoreError::Domain(DomainError::Conflict {
+                code: "seat_unavailable",
+                ..
+            }))
+        ),
+        "{full:?}"
+    );
+    let rejected = f
+        .store
+        .decide_request(&ctx(), org, second_request.id, Decision::Reject)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rejected.request.state, RequestState::Rejected);
+    let again = f
+        .store
+        .decide_request(&ctx(), org, second_request.id, Decision::Approve)
+        .await;
+    assert!(matches!(
+        again,
+        Err(StoreError::Domain(DomainError::Conflict {
+            code: "request_not_waiting",
+            ..
+        }))
+    ));
+    let kinds: Vec<String> = f
+        .store
+        .usage_events(pool.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&"request_denied".to_owned()) && kinds.contains(&"request_rejected".to_owned()));
+}
+
+async fn reallocation_moves_a_seat_in_one_step(db: TestDatabase) {
+    let f = fixture(&db, 1).await;
+    let org = Visibility::Organisation(f.org);
+    let old = device_of(&f.register("old-laptop").await);
+    let Registration::Queued {
+        request, device: new, ..
+    } = f.register("new-laptop").await
+    else {
+        panic!("not queued")
+    };
+    let moved = f
+        .store
+        .reallocate_seat(&ctx(), org, request.id, old)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(moved.request.state, RequestState::Granted);
+    let licensed: Vec<DeviceId> = f.licensed().await.iter().map(|d| d.device.id).collect();
+    assert_eq!(licensed, [new.id]);
+    assert_eq!(f.pool().await.pool.held, 1);
+    assert!(
+        matches!(f.register("old-laptop").await, Registration::Queued { position: 1, .. }),
+        "the old device may ask again"
+    );
+    let missing = f.store.reallocate_seat(&ctx(), org, request.id, old).await;
+    assert!(missing.is_err(), "a granted request cannot be reallocated again");
+    let audit = f
+        .store
+        .audit(
+            Visibility::Everything,
+            &AuditFilter {
+                organisation: Some(f.org),
+                product: None,
+                licence: None,
+                actor: None,
+                from: None,
+                to: None,
+                page: PageRequest { page: 1, per_page: 100 },
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(audit.items.iter().any(|e| e.action == "seat_request.reallocated"));
+    assert!(audit
+        .items
+        .iter()
+        .any(|e| e.action == "seat.released" && e.after.as_ref().is_some_and(|a| a["reason"] == "reallocated")));
+}
+
+macro_rules! on_both_engines {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test(super::TestDatabase::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    if let Some(db) = super::TestDatabase::postgres().await {
+                        super::$test(db).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both_engines!(
+    registrations_200_attempts_on_5_seats_grant_5_and_queue_195_fifo,
+    registration_is_idempotent_per_device,
+    capacity_follows_licences_and_an_over_capacity_pool_grants_nothing,
+    blocked_devices_hold_nothing_and_unblocking_grants_nothing,
+    queue_policies_refuse_hold_for_approval_or_auto_grant,
+    reallocation_moves_a_seat_in_one_step,
+);
