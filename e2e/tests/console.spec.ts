@@ -8,6 +8,7 @@ const ACCOUNT_MANAGER = 'am@vendor.example';
 const NORTHWIND_ADMIN = 'admin@northwind.example';
 
 const SHOTS = path.join(__dirname, '..', 'screenshots');
+fs.rmSync(SHOTS, { recursive: true, force: true });
 let shots = 0;
 
 /** Saves a full-page screenshot as screenshots/<nn>-<name>.png. */
@@ -15,6 +16,8 @@ async function snap(page: Page, name: string) {
   shots += 1;
   fs.mkdirSync(SHOTS, { recursive: true });
   const file = path.join(SHOTS, `${String(shots).padStart(2, '0')}-${name}.png`);
+  // From the top, so the sticky bars sit where they belong in a full-page image.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage: true });
 }
 

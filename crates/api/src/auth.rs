@@ -18,6 +18,7 @@ use leasehold_core::access::Principal;
 use leasehold_core::ids::{AuthSessionId, OrganisationId, UserId};
 use leasehold_core::ports::Store;
 use leasehold_core::values::Role;
+use leasehold_core::wire::{Jwk, Jwks, SeatClaims};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -26,6 +27,8 @@ use sha2::{Digest, Sha256};
 pub const API_KEY_PREFIX: &str = "lh_";
 const ISSUER: &str = "leasehold";
 const ACCESS_AUDIENCE: &str = "leasehold-console";
+/// The audience of seat tokens; apps check it when they verify offline.
+pub const SEAT_AUDIENCE: &str = "leasehold-seat";
 
 /// The claims of a console access token.
 #[derive(Debug, Serialize, Deserialize)]
@@ -42,6 +45,7 @@ struct AccessClaims {
 
 /// The server's Ed25519 signing key (shared by every node through the database).
 pub struct Tokens {
+    issuer: &'static str,
     kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -59,12 +63,17 @@ impl Tokens {
         let key = SigningKey::from_pkcs8_der(&pkcs8).map_err(ApiError::internal)?;
         let public_x = URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes());
         Ok(Self {
+            issuer: ISSUER,
             kid,
             encoding: EncodingKey::from_ed_der(&pkcs8),
             decoding: DecodingKey::from_ed_components(&public_x).map_err(ApiError::internal)?,
             public_x,
             access_ttl_seconds,
         })
+    }
+
+    pub fn issuer(&self) -> &'static str {
+        self.issuer
     }
 
     pub fn kid(&self) -> &str {
@@ -101,6 +110,36 @@ impl Tokens {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// Signs a seat token.
+    pub fn issue_seat(&self, claims: &SeatClaims) -> Result<String, ApiError> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// Checks a seat token's signature, issuer, audience and expiry.
+    pub fn verify_seat(&self, token: &str) -> Result<SeatClaims, jsonwebtoken::errors::Error> {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[SEAT_AUDIENCE]);
+        validation.leeway = 0;
+        jsonwebtoken::decode::<SeatClaims>(token, &self.decoding, &validation).map(|data| data.claims)
+    }
+
+    /// The published keys (today one; rotation adds the next beside it).
+    pub fn jwks(&self) -> Jwks {
+        Jwks {
+            keys: vec![Jwk {
+                kty: "OKP".into(),
+                crv: "Ed25519".into(),
+                x: self.public_x.clone(),
+                kid: self.kid.clone(),
+                alg: "EdDSA".into(),
+                key_use: "sig".into(),
+            }],
+        }
     }
 
     fn verify_access(&self, token: &str) -> Result<AccessClaims, ApiError> {

@@ -27,6 +27,8 @@ pub struct Settings {
     pub session_days: i64,
     /// Window of the licences' "expiring soon" filter.
     pub expiring_soon_days: i64,
+    /// Lifetime of a seat token; apps renew it with heartbeats.
+    pub seat_token_hours: i64,
     /// Sign-in attempts per minute per client address.
     pub login_per_minute: u32,
     /// Coupon redemption attempts per minute per client address.
@@ -51,6 +53,7 @@ impl Settings {
                 "expiring_soon_days",
                 leasehold_core::licence::DEFAULT_EXPIRING_SOON_DAYS,
             )?
+            .set_default("seat_token_hours", 72)?
             .set_default("login_per_minute", 10)?
             .set_default("redeem_per_minute", 10)?
             .set_default("sqlite_durable", false)?
@@ -80,6 +83,7 @@ impl Settings {
             access_token_seconds: 900,
             session_days: 30,
             expiring_soon_days: leasehold_core::licence::DEFAULT_EXPIRING_SOON_DAYS,
+            seat_token_hours: 72,
             login_per_minute: 1000,
             redeem_per_minute: 1000,
             sqlite_durable: false,

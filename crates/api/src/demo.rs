@@ -10,6 +10,7 @@ use leasehold_core::access::{Actor, Visibility};
 use leasehold_core::ids::{LicenceId, OrganisationId, ProductId};
 use leasehold_core::licence::{Licence, Organisation, Owner, Product};
 use leasehold_core::ports::{AuditRecord, Change, ChangeSet, ListFilter, WriteContext};
+use leasehold_core::seat::{DeviceRegistration, Registration};
 use leasehold_core::values::{CouponCode, Email, LicenceSource, Plan, Role, SeatKind};
 use rand::RngCore;
 use uuid::Uuid;
@@ -191,7 +192,7 @@ pub async fn seed(state: &AppState) -> Result<bool, ApiError> {
             Plan::Yearly,
             "Northwind radiology workstations",
             "Renewed every spring",
-            25,
+            6,
             to_northwind.clone(),
             40,
             false,
@@ -319,6 +320,52 @@ pub async fn seed(state: &AppState) -> Result<bool, ApiError> {
             idempotency: None,
         };
         state.store.commit(&system_context(start), set).await?;
+    }
+    // Northwind's CAD pool (6 + 8 seats) is full: 14 licensed devices, 3 waiting, 1 blocked.
+    let device = |i: usize, name: &str| DeviceRegistration {
+        organisation_id: northwind.id,
+        product_id: cad.id,
+        fingerprint: format!("NW-{i:04}-{}", name.to_lowercase().replace(' ', "-")),
+        name: name.to_owned(),
+    };
+    let names = [
+        "Radiology 1",
+        "Radiology 2",
+        "Radiology 3",
+        "Radiology 4",
+        "Radiology 5",
+        "Radiology 6",
+        "Theatre A",
+        "Theatre B",
+        "Theatre C",
+        "Recovery desk",
+        "Ward 4 station",
+        "Ward 5 station",
+        "Pharmacy",
+        "Front desk",
+        "Locum laptop",
+        "New scanner PC",
+        "Training room",
+        "Lost tablet",
+    ];
+    let mut lost = None;
+    for (i, name) in names.iter().enumerate() {
+        let at = now - Duration::hours((names.len() - i) as i64);
+        let outcome = state
+            .store
+            .register_device(&system_context(at), &device(i, name), None)
+            .await?;
+        if *name == "Lost tablet" {
+            if let Registration::Queued { device, .. } = outcome {
+                lost = Some(device.id);
+            }
+        }
+    }
+    if let Some(lost) = lost {
+        state
+            .store
+            .block_device(&system_context(now), Visibility::Everything, lost)
+            .await?;
     }
     let organisations = state
         .store

@@ -20,6 +20,8 @@ pub enum ApiError {
     BadRequest { code: &'static str, detail: String },
     #[error("the object changed while this request ran")]
     Stale,
+    #[error("the device is blocked")]
+    DeviceBlocked,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -120,6 +122,13 @@ impl ApiError {
                 code,
                 "Bad request",
                 Some(detail.clone()),
+                vec![],
+            ),
+            ApiError::DeviceBlocked => (
+                StatusCode::FORBIDDEN,
+                "device_blocked",
+                "Device blocked",
+                Some("An administrator blocked this device; it cannot hold a seat.".into()),
                 vec![],
             ),
             ApiError::Stale => (

@@ -23,6 +23,9 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
         (name = "products", description = "Products (SKUs) and their prices"),
         (name = "licences", description = "Licences and coupons"),
         (name = "audit", description = "The audit log"),
+        (name = "pools", description = "Seats per organisation and product"),
+        (name = "devices", description = "Device seats, the request queue, block and reallocate"),
+        (name = "seats", description = "Seat tokens: the signing keys and online validation"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -48,37 +51,56 @@ impl Modify for BearerAuth {
 
 /// Registers every route of the API.
 pub fn register(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz).service(
-        scope("/v1")
-            .service(auth::login)
-            .service(auth::refresh)
-            .service(auth::logout)
-            .service(auth::me)
-            .service(organisations::list_organisations)
-            .service(organisations::create_organisation)
-            .service(organisations::get_organisation)
-            .service(organisations::update_organisation)
-            .service(users::list_users)
-            .service(users::create_user)
-            .service(users::get_user)
-            .service(api_keys::list_api_keys)
-            .service(api_keys::create_api_key)
-            .service(api_keys::revoke_api_key)
-            .service(products::list_products)
-            .service(products::create_product)
-            .service(products::get_product)
-            .service(products::update_product)
-            .service(licences::list_licences)
-            .service(licences::create_licence)
-            .service(licences::get_licence)
-            .service(licences::update_licence)
-            .service(licences::delete_licence)
-            .service(licences::pause_licence)
-            .service(licences::resume_licence)
-            .service(coupons::redeem_coupon)
-            .service(audit::list_audit)
-            .default_service(actix_web::web::to(unknown_route)),
-    );
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(seats::jwks)
+        .service(
+            scope("/v1")
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(auth::me)
+                .service(organisations::list_organisations)
+                .service(organisations::create_organisation)
+                .service(organisations::get_organisation)
+                .service(organisations::update_organisation)
+                .service(users::list_users)
+                .service(users::create_user)
+                .service(users::get_user)
+                .service(api_keys::list_api_keys)
+                .service(api_keys::create_api_key)
+                .service(api_keys::revoke_api_key)
+                .service(products::list_products)
+                .service(products::create_product)
+                .service(products::get_product)
+                .service(products::update_product)
+                .service(licences::list_licences)
+                .service(licences::create_licence)
+                .service(licences::get_licence)
+                .service(licences::update_licence)
+                .service(licences::delete_licence)
+                .service(licences::pause_licence)
+                .service(licences::resume_licence)
+                .service(coupons::redeem_coupon)
+                .service(audit::list_audit)
+                .service(pools::list_pools)
+                .service(pools::get_pool)
+                .service(pools::update_pool)
+                .service(devices::register_device)
+                .service(devices::heartbeat_device)
+                .service(devices::release_device)
+                .service(devices::list_devices)
+                .service(devices::get_device)
+                .service(devices::revoke_device)
+                .service(devices::block_device)
+                .service(devices::unblock_device)
+                .service(seat_requests::list_seat_requests)
+                .service(seat_requests::approve_seat_request)
+                .service(seat_requests::reject_seat_request)
+                .service(seat_requests::reallocate_seat)
+                .service(seats::validate_seat)
+                .default_service(actix_web::web::to(unknown_route)),
+        );
 }
 
 async fn unknown_route() -> Result<actix_web::HttpResponse, crate::error::ApiError> {

@@ -105,3 +105,62 @@ pub fn audit_entry(a: AuditEntry) -> AuditEntryView {
         request_id: a.request_id,
     }
 }
+
+pub fn pool(d: leasehold_core::ports::PoolDetails) -> PoolView {
+    PoolView {
+        id: d.pool.id,
+        organisation_id: d.pool.organisation_id,
+        organisation_name: d.organisation_name,
+        product_id: d.pool.product_id,
+        product_name: d.product_name,
+        seat_kind: d.seat_kind,
+        capacity: d.pool.capacity,
+        held: d.pool.held,
+        available: d.pool.available(),
+        over_capacity: d.pool.over_capacity(),
+        queue_policy: d.pool.queue_policy,
+        waiting: d.waiting,
+    }
+}
+
+pub fn seat_request(r: leasehold_core::ports::RequestDetails) -> SeatRequestView {
+    SeatRequestView {
+        id: r.request.id,
+        pool_id: r.request.pool_id,
+        organisation_id: r.organisation_id,
+        product_id: r.product_id,
+        product_name: r.product_name,
+        device_id: r.request.device_id,
+        device_name: r.device_name,
+        fingerprint: r.fingerprint,
+        state: r.request.state,
+        requested_at: r.request.requested_at,
+        resolved_at: r.request.resolved_at,
+        position: r.position,
+    }
+}
+
+pub fn device(d: leasehold_core::ports::DeviceDetails) -> DeviceView {
+    DeviceView {
+        id: d.device.id,
+        organisation_id: d.device.organisation_id,
+        fingerprint: d.device.fingerprint,
+        name: d.device.name,
+        created_at: d.device.created_at,
+        last_seen_at: d.device.last_seen_at,
+        blocked_at: d.device.blocked_at,
+        seats: d
+            .seats
+            .into_iter()
+            .map(|s| DeviceSeatView {
+                seat_id: s.seat.id,
+                pool_id: s.seat.pool_id,
+                product_id: s.product_id,
+                product_name: s.product_name,
+                licence_id: s.seat.licence_id,
+                granted_at: s.seat.granted_at,
+            })
+            .collect(),
+        requests: d.waiting.into_iter().map(seat_request).collect(),
+    }
+}

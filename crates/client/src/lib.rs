@@ -11,7 +11,7 @@
 //! # Ok(()) }
 //! ```
 
-use leasehold_core::ids::{ApiKeyId, LicenceId, OrganisationId, ProductId, UserId};
+use leasehold_core::ids::{ApiKeyId, DeviceId, LicenceId, OrganisationId, PoolId, ProductId, SeatRequestId, UserId};
 use leasehold_core::wire::*;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -327,4 +327,124 @@ impl Client {
     pub async fn list_audit(&self, query: &AuditQuery) -> Result<Page<AuditEntryView>, ClientError> {
         self.get("/v1/audit", query).await
     }
+
+    // ------------------------------------------------------------ pools and device seats
+
+    pub async fn list_pools(&self, query: &PoolQuery) -> Result<Page<PoolView>, ClientError> {
+        self.get("/v1/pools", query).await
+    }
+
+    pub async fn get_pool(&self, id: PoolId) -> Result<PoolView, ClientError> {
+        self.get(&format!("/v1/pools/{id}"), &()).await
+    }
+
+    pub async fn update_pool(&self, id: PoolId, body: &UpdatePool) -> Result<PoolView, ClientError> {
+        Ok(self
+            .send(self.request(Method::PATCH, &format!("/v1/pools/{id}")).json(body))
+            .await?
+            .body)
+    }
+
+    /// A device asks for a seat: a grant (200 held already, 201 new) or a place in the queue (202).
+    pub async fn register_device(
+        &self,
+        body: &RegisterDevice,
+        idempotency_key: Option<&str>,
+    ) -> Result<Registration, ClientError> {
+        let builder = Self::with_idempotency(
+            self.request(Method::POST, "/v1/devices/register").json(body),
+            idempotency_key,
+        );
+        let response = self.send::<serde_json::Value>(builder).await?;
+        let decode = |e: serde_json::Error| ClientError::Decode(e.to_string());
+        Ok(match response.status {
+            202 => Registration::Queued(serde_json::from_value(response.body).map_err(decode)?),
+            status => Registration::Granted {
+                new: status == 201,
+                grant: serde_json::from_value(response.body).map_err(decode)?,
+            },
+        })
+    }
+
+    pub async fn heartbeat_device(&self, device: DeviceId, product: ProductId) -> Result<SeatGrant, ClientError> {
+        self.post(
+            &format!("/v1/devices/{device}/heartbeat"),
+            &DeviceSeatRef { product_id: product },
+        )
+        .await
+    }
+
+    pub async fn release_device(
+        &self,
+        device: DeviceId,
+        product: Option<ProductId>,
+    ) -> Result<ReleasedSeats, ClientError> {
+        self.post(
+            &format!("/v1/devices/{device}/release"),
+            &ReleaseSeats { product_id: product },
+        )
+        .await
+    }
+
+    pub async fn list_devices(&self, query: &DeviceQuery) -> Result<Page<DeviceView>, ClientError> {
+        self.get("/v1/devices", query).await
+    }
+
+    pub async fn get_device(&self, id: DeviceId) -> Result<DeviceView, ClientError> {
+        self.get(&format!("/v1/devices/{id}"), &()).await
+    }
+
+    pub async fn revoke_device(&self, id: DeviceId, product: Option<ProductId>) -> Result<ReleasedSeats, ClientError> {
+        self.post(
+            &format!("/v1/devices/{id}/revoke"),
+            &ReleaseSeats { product_id: product },
+        )
+        .await
+    }
+
+    pub async fn block_device(&self, id: DeviceId) -> Result<DeviceView, ClientError> {
+        self.post(&format!("/v1/devices/{id}/block"), &()).await
+    }
+
+    pub async fn unblock_device(&self, id: DeviceId) -> Result<DeviceView, ClientError> {
+        self.post(&format!("/v1/devices/{id}/unblock"), &()).await
+    }
+
+    pub async fn list_seat_requests(&self, query: &SeatRequestQuery) -> Result<Page<SeatRequestView>, ClientError> {
+        self.get("/v1/seat-requests", query).await
+    }
+
+    pub async fn approve_seat_request(&self, id: SeatRequestId) -> Result<SeatRequestView, ClientError> {
+        self.post(&format!("/v1/seat-requests/{id}/approve"), &()).await
+    }
+
+    pub async fn reject_seat_request(&self, id: SeatRequestId) -> Result<SeatRequestView, ClientError> {
+        self.post(&format!("/v1/seat-requests/{id}/reject"), &()).await
+    }
+
+    /// Moves the seat of `from` to the waiting request, in one step.
+    pub async fn reallocate_seat(&self, id: SeatRequestId, from: DeviceId) -> Result<SeatRequestView, ClientError> {
+        self.post(
+            &format!("/v1/seat-requests/{id}/reallocate"),
+            &ReallocateSeat { from_device_id: from },
+        )
+        .await
+    }
+
+    /// The server's seat-token keys, for offline verification.
+    pub async fn jwks(&self) -> Result<Jwks, ClientError> {
+        self.get("/.well-known/jwks.json", &()).await
+    }
+
+    pub async fn validate_seat(&self, token: &str) -> Result<SeatValidity, ClientError> {
+        self.post("/v1/seats/validate", &ValidateSeat { token: token.into() })
+            .await
+    }
+}
+
+/// What `register_device` came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registration {
+    Granted { grant: SeatGrant, new: bool },
+    Queued(SeatQueued),
 }

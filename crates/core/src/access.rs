@@ -247,6 +247,32 @@ impl Principal {
             .ok_or(DomainError::Forbidden("managing API keys is for administrators"))
     }
 
+    /// A device app registering, renewing or releasing its seat: an organisation's
+    /// key with `devices:register`.
+    pub fn may_register_devices(&self) -> Result<OrganisationId, DomainError> {
+        match self {
+            Principal::ApiKey {
+                organisation_id: Some(org),
+                ..
+            } if self.has_scope(ApiScope::DevicesRegister) => Ok(*org),
+            _ => Err(DomainError::Forbidden(
+                "device registration needs an organisation's API key with devices:register",
+            )),
+        }
+    }
+
+    /// Revoke, block and unblock devices, answer requests, set queue policies:
+    /// customer administrators and the vendor's staff.
+    pub fn may_manage_seats(&self) -> Result<(), DomainError> {
+        match self {
+            Principal::User {
+                role: Role::VendorAdmin | Role::AccountManager | Role::OrgAdmin,
+                ..
+            } => Ok(()),
+            _ => Err(DomainError::Forbidden("managing seats is for administrators")),
+        }
+    }
+
     /// Read the audit log.
     pub fn may_read_audit(&self) -> Result<(), DomainError> {
         match self {

@@ -4,8 +4,12 @@
 
 use crate::access::ActorKind;
 use crate::error::FieldError;
-use crate::ids::{ApiKeyId, AuditEntryId, LicenceId, OrganisationId, ProductId, UserId};
-use crate::values::{ApiScope, BillingStatus, LicenceSource, LicenceStatus, Plan, Role, SeatKind};
+use crate::ids::{
+    ApiKeyId, AuditEntryId, DeviceId, LicenceId, OrganisationId, PoolId, ProductId, SeatId, SeatRequestId, UserId,
+};
+use crate::values::{
+    ApiScope, BillingStatus, LicenceSource, LicenceStatus, Plan, QueuePolicy, RequestState, Role, SeatKind,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -390,4 +394,252 @@ pub struct AuditQuery {
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,
+}
+
+// ---------------------------------------------------------------- pools and seats
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PoolView {
+    pub id: PoolId,
+    pub organisation_id: OrganisationId,
+    pub organisation_name: String,
+    pub product_id: ProductId,
+    pub product_name: String,
+    pub seat_kind: SeatKind,
+    /// The quantities of the organisation's active licences of the product.
+    pub capacity: i64,
+    pub held: i64,
+    /// Free seats (never negative).
+    pub available: i64,
+    /// More held than capacity (after a pause, expiry or deletion): nothing is
+    /// granted until enough seats are released.
+    pub over_capacity: bool,
+    pub queue_policy: QueuePolicy,
+    /// Requests waiting in the queue.
+    pub waiting: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdatePool {
+    /// `auto_grant` (default), `approval` or `refuse`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_policy: Option<QueuePolicy>,
+}
+
+/// Query of `GET /v1/pools`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct PoolQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}
+
+/// A device app asks for a seat.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegisterDevice {
+    /// A stable identifier of the device (hardware id, hash of a serial number…).
+    pub fingerprint: String,
+    /// What administrators see, e.g. the host name.
+    pub name: String,
+    pub product_id: ProductId,
+}
+
+/// A seat held by the device, with a signed token the app verifies offline
+/// against `/.well-known/jwks.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatGrant {
+    pub device_id: DeviceId,
+    pub seat_id: SeatId,
+    pub licence_id: LicenceId,
+    pub pool_id: PoolId,
+    pub product_id: ProductId,
+    /// EdDSA (Ed25519) JWT naming licence, pool, device and expiry.
+    pub seat_token: String,
+    /// When the token expires; renew it with a heartbeat before then.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// No seat was free: the device waits in the pool's queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatQueued {
+    pub device_id: DeviceId,
+    pub request_id: SeatRequestId,
+    /// 1 = next in line.
+    pub queue_position: u64,
+}
+
+/// A heartbeat or release names the product whose seat is meant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceSeatRef {
+    pub product_id: ProductId,
+}
+
+/// Which seats to give back: one product's, or (without it) all of the device's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReleaseSeats {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<ProductId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReleasedSeats {
+    pub released: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceSeatView {
+    pub seat_id: SeatId,
+    pub pool_id: PoolId,
+    pub product_id: ProductId,
+    pub product_name: String,
+    pub licence_id: LicenceId,
+    pub granted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatRequestView {
+    pub id: SeatRequestId,
+    pub pool_id: PoolId,
+    pub organisation_id: OrganisationId,
+    pub product_id: ProductId,
+    pub product_name: String,
+    pub device_id: DeviceId,
+    pub device_name: String,
+    pub fingerprint: String,
+    pub state: RequestState,
+    pub requested_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// 1 = next in line; 0 once no longer waiting.
+    pub position: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceView {
+    pub id: DeviceId,
+    pub organisation_id: OrganisationId,
+    pub fingerprint: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub blocked_at: Option<DateTime<Utc>>,
+    pub seats: Vec<DeviceSeatView>,
+    /// Queues the device waits in.
+    pub requests: Vec<SeatRequestView>,
+}
+
+/// Query of `GET /v1/devices`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct DeviceQuery {
+    /// `licensed` (holds a seat), `blocked` or `requested` (waits for a seat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductId>,
+    /// Keyword matched against name and fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}
+
+/// Query of `GET /v1/seat-requests` (waiting requests, oldest first).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct SeatRequestQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}
+
+/// Moves the seat of `from_device_id` to the request, in one step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReallocateSeat {
+    pub from_device_id: DeviceId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ValidateSeat {
+    pub token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatValidity {
+    pub valid: bool,
+    /// `valid`, `invalid_token`, `expired`, `seat_revoked` or `device_blocked`.
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat_id: Option<SeatId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<DeviceId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The claims of a seat token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatClaims {
+    /// The device.
+    pub sub: DeviceId,
+    /// The seat.
+    pub jti: SeatId,
+    pub licence: LicenceId,
+    pub pool: PoolId,
+    pub product: ProductId,
+    pub organisation: OrganisationId,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// A JSON Web Key Set of the server's seat-token signing keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Jwk {
+    /// `OKP`.
+    pub kty: String,
+    /// `Ed25519`.
+    pub crv: String,
+    /// The public key, base64url.
+    pub x: String,
+    pub kid: String,
+    /// `EdDSA`.
+    pub alg: String,
+    #[serde(rename = "use")]
+    pub key_use: String,
 }

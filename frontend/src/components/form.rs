@@ -80,6 +80,24 @@ pub fn FormError(errors: RwSignal<Option<ApiError>>, claimed: &'static [&'static
     }
 }
 
+/// Forgets the errors of a field the user is changing (the rest stay).
+pub fn clear_field(errors: RwSignal<Option<ApiError>>, names: &[&str]) {
+    let stale = errors.with_untracked(|e| {
+        e.as_ref()
+            .is_some_and(|e| e.fields.iter().any(|f| names.contains(&f.field.as_str())))
+    });
+    if stale {
+        errors.update(|slot| {
+            if let Some(error) = slot {
+                error.fields.retain(|f| !names.contains(&f.field.as_str()));
+                if error.fields.is_empty() && error.code == "validation_failed" {
+                    *slot = None;
+                }
+            }
+        });
+    }
+}
+
 /// `aria-invalid` for a field with an error.
 pub fn invalid(error: Signal<Option<String>>) -> impl Fn() -> &'static str + Send + Sync + Copy + 'static {
     move || {

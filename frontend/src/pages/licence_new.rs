@@ -2,7 +2,7 @@
 //! over or an owner (organisation, optionally one of its users).
 
 use crate::api::{self, ApiError};
-use crate::components::form::{field_error, invalid, Field, FormError};
+use crate::components::form::{clear_field, field_error, invalid, Field, FormError};
 use crate::components::format::{money, plan_label, seat_kind_label};
 use crate::components::icons::{icon, Icon};
 use crate::components::state::{set_title, ErrorPanel, NoAccess, PageHeader, Spinner};
@@ -189,253 +189,269 @@ fn NewLicenceForm() -> impl IntoView {
     let user_error = field_error(errors, &["owner_user_id", "owner.user_id", "user_id"]);
 
     view! {
-        <a class="back-link" href="/licences">
-            {icon(Icon::ArrowLeft)}
-            "Licences"
-        </a>
-        <PageHeader title="Add licence" subtitle="Grant seats of a product, then hand over the coupon or assign it." />
-        {move || match (products.data.get(), products.loading.get()) {
-            (None, _) => view! { <div class="card"><Spinner label="Loading products…" /></div> }.into_any(),
-            (Some(Err(error)), _) => {
-                view! {
-                    <div class="card">
-                        <ErrorPanel error=error on_retry=Callback::new(move |_| products.reload()) />
-                    </div>
-                }
-                    .into_any()
-            }
-            (Some(Ok(_)), _) => ().into_any(),
-        }}
-        <form
-            class="card form form-wide"
-            on:submit=submit
-            novalidate=true
-            data-testid="licence-form"
-            hidden=move || products.with_ok(|_| ()).is_none()
-        >
-                <FormError errors=errors claimed=CLAIMED />
-                <div class="form-grid">
-                    <Field label="Product" id="licence-product" error=product_error>
-                        <select
-                            id="licence-product"
-                            class="select"
-                            data-testid="licence-product"
-                            aria-invalid=invalid(product_error)
-                            aria-describedby="licence-product-msg"
-                            on:change=move |ev| product.set(event_target_value(&ev).parse().ok())
-                        >
-                            {move || {
-                                products
-                                    .with_ok(|list| {
-                                        list.iter()
-                                            .map(|p| {
-                                                let id = p.id;
-                                                view! {
-                                                    <option value=id.to_string() prop:selected=move || product.get() == Some(id)>
-                                                        {format!("{} ({}) · {}", p.name, p.code, seat_kind_label(p.seat_kind))}
-                                                    </option>
-                                                }
-                                            })
-                                            .collect_view()
-                                    })
-                            }}
-                        </select>
-                    </Field>
-                    <Field label="Plan" id="licence-plan" error=plan_error>
-                        <select
-                            id="licence-plan"
-                            class="select"
-                            data-testid="licence-plan"
-                            aria-invalid=invalid(plan_error)
-                            aria-describedby="licence-plan-msg"
-                            on:change=move |ev| {
-                                if let Some(p) = Plan::parse(&event_target_value(&ev)) {
-                                    plan.set(p);
-                                }
-                            }
-                        >
-                            {Plan::ALL
-                                .iter()
-                                .map(|p| {
-                                    let p = *p;
-                                    view! {
-                                        <option value=p.as_str() prop:selected=move || plan.get() == p>
-                                            {plan_label(p)}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()}
-                        </select>
-                    </Field>
-                </div>
-                <p class="price-line" data-testid="licence-price" aria-live="polite">
-                    {price_line}
-                </p>
-                <Field label="Name" id="licence-name" error=name_error hint="Used to find the licence later, e.g. the customer and the purpose.">
-                    <input
-                        id="licence-name"
-                        class="input"
-                        type="text"
-                        maxlength="200"
-                        autocomplete="off"
-                        data-testid="licence-name"
-                        aria-invalid=invalid(name_error)
-                        aria-describedby="licence-name-msg"
-                        prop:value=name
-                        on:input=move |ev| name.set(event_target_value(&ev))
-                    />
-                </Field>
-                <Field label="Note" id="licence-note" error=note_error optional=true>
-                    <textarea
-                        id="licence-note"
-                        class="input textarea"
-                        rows="3"
-                        data-testid="licence-note"
-                        aria-invalid=invalid(note_error)
-                        aria-describedby="licence-note-msg"
-                        prop:value=note
-                        on:input=move |ev| note.set(event_target_value(&ev))
-                    ></textarea>
-                </Field>
-                <Field label="Quantity" id="licence-quantity" error=quantity_error hint="The number of seats.">
-                    <input
-                        id="licence-quantity"
-                        class="input input-narrow"
-                        type="number"
-                        min="1"
-                        step="1"
-                        inputmode="numeric"
-                        data-testid="licence-quantity"
-                        aria-invalid=invalid(quantity_error)
-                        aria-describedby="licence-quantity-msg"
-                        prop:value=quantity
-                        on:input=move |ev| quantity.set(event_target_value(&ev))
-                    />
-                </Field>
-
-                <fieldset class="fieldset">
-                    <legend class="field-label">"Owner"</legend>
-                    <label class="radio">
-                        <input
-                            type="radio"
-                            name="owner"
-                            value="none"
-                            data-testid="owner-none"
-                            prop:checked=move || !assign.get()
-                            on:change=move |_| assign.set(false)
-                        />
-                        <span>
-                            "Don't assign"
-                            <span class="muted small block">
-                                "Hand over the coupon code; the customer redeems it in their console."
-                            </span>
-                        </span>
-                    </label>
-                    <label class="radio">
-                        <input
-                            type="radio"
-                            name="owner"
-                            value="organisation"
-                            data-testid="owner-organisation"
-                            prop:checked=move || assign.get()
-                            on:change=move |_| assign.set(true)
-                        />
-                        <span>
-                            "Assign to an organisation"
-                            <span class="muted small block">"The licence is active for that organisation right away."</span>
-                        </span>
-                    </label>
-                    <Show when=move || assign.get()>
-                        <div class="form-grid nested">
-                            <Field label="Organisation" id="licence-organisation" error=org_error>
-                                <select
-                                    id="licence-organisation"
-                                    class="select"
-                                    data-testid="licence-organisation"
-                                    aria-invalid=invalid(org_error)
-                                    aria-describedby="licence-organisation-msg"
-                                    on:change=move |ev| {
-                                        organisation.set(event_target_value(&ev).parse().ok());
-                                        user.set(None);
-                                    }
-                                >
-                                    <option value="" prop:selected=move || organisation.get().is_none()>
-                                        "Choose an organisation…"
-                                    </option>
-                                    {move || {
-                                        orgs.with_ok(|list| {
-                                                list.iter()
-                                                    .map(|o| {
-                                                        let id = o.id;
-                                                        view! {
-                                                            <option
-                                                                value=id.to_string()
-                                                                prop:selected=move || organisation.get() == Some(id)
-                                                            >
-                                                                {o.name.clone()}
-                                                            </option>
-                                                        }
-                                                    })
-                                                    .collect_view()
-                                            })
-                                    }}
-                                </select>
-                            </Field>
-                            <Field label="User" id="licence-user" error=user_error optional=true>
-                                <select
-                                    id="licence-user"
-                                    class="select"
-                                    data-testid="licence-user"
-                                    disabled=move || organisation.get().is_none()
-                                    aria-invalid=invalid(user_error)
-                                    aria-describedby="licence-user-msg"
-                                    on:change=move |ev| user.set(event_target_value(&ev).parse().ok())
-                                >
-                                    <option value="" prop:selected=move || user.get().is_none()>
-                                        "Whole organisation (no specific user)"
-                                    </option>
-                                    {move || {
-                                        let org = organisation.get()?;
-                                        users
-                                            .with_ok(|list| {
-                                                lookups::customer_users(list, Some(org))
-                                                    .into_iter()
-                                                    .map(|u| {
-                                                        let id = u.id;
-                                                        let label = if u.name.is_empty() {
-                                                            u.email.clone()
-                                                        } else {
-                                                            format!("{} ({})", u.name, u.email)
-                                                        };
-                                                        view! {
-                                                            <option value=id.to_string() prop:selected=move || user.get() == Some(id)>
-                                                                {label}
-                                                            </option>
-                                                        }
-                                                    })
-                                                    .collect_view()
-                                            })
-                                    }}
-                                </select>
-                            </Field>
+            <a class="back-link" href="/licences">
+                {icon(Icon::ArrowLeft)}
+                "Licences"
+            </a>
+            <PageHeader title="Add licence" subtitle="Grant seats of a product, then hand over the coupon or assign it." />
+            {move || match (products.data.get(), products.loading.get()) {
+                (None, _) => view! { <div class="card"><Spinner label="Loading products…" /></div> }.into_any(),
+                (Some(Err(error)), _) => {
+                    view! {
+                        <div class="card">
+                            <ErrorPanel error=error on_retry=Callback::new(move |_| products.reload()) />
                         </div>
-                    </Show>
-                </fieldset>
-
-                <div class="form-actions">
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        data-testid="licence-save"
-                        disabled=move || pending.get()
-                        aria-busy=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Saving…" } else { "Save licence" }}
-                    </button>
-                    <a class="btn btn-secondary" href="/licences">
-                        "Cancel"
-                    </a>
-                </div>
-        </form>
+                    }
+                        .into_any()
+                }
+                (Some(Ok(_)), _) => ().into_any(),
+            }}
+            <form
+                class="card form form-wide"
+                on:submit=submit
+                novalidate=true
+                data-testid="licence-form"
+                hidden=move || products.with_ok(|_| ()).is_none()
+            >
+                    <FormError errors=errors claimed=CLAIMED />
+                    <div class="form-grid">
+                        <Field label="Product" id="licence-product" error=product_error>
+                            <select
+                                id="licence-product"
+                                class="select"
+                                data-testid="licence-product"
+                                aria-invalid=invalid(product_error)
+                                aria-describedby="licence-product-msg"
+                                on:change=move |ev| {
+        product.set(event_target_value(&ev).parse().ok());
+        clear_field(errors, &["product_id", "product"]);
     }
+                            >
+                                {move || {
+                                    products
+                                        .with_ok(|list| {
+                                            list.iter()
+                                                .map(|p| {
+                                                    let id = p.id;
+                                                    view! {
+                                                        <option value=id.to_string() prop:selected=move || product.get() == Some(id)>
+                                                            {format!("{} ({}) · {}", p.name, p.code, seat_kind_label(p.seat_kind))}
+                                                        </option>
+                                                    }
+                                                })
+                                                .collect_view()
+                                        })
+                                }}
+                            </select>
+                        </Field>
+                        <Field label="Plan" id="licence-plan" error=plan_error>
+                            <select
+                                id="licence-plan"
+                                class="select"
+                                data-testid="licence-plan"
+                                aria-invalid=invalid(plan_error)
+                                aria-describedby="licence-plan-msg"
+                                on:change=move |ev| {
+                                    if let Some(p) = Plan::parse(&event_target_value(&ev)) {
+                                        plan.set(p);
+                                    }
+                                }
+                            >
+                                {Plan::ALL
+                                    .iter()
+                                    .map(|p| {
+                                        let p = *p;
+                                        view! {
+                                            <option value=p.as_str() prop:selected=move || plan.get() == p>
+                                                {plan_label(p)}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        </Field>
+                    </div>
+                    <p class="price-line" data-testid="licence-price" aria-live="polite">
+                        {price_line}
+                    </p>
+                    <Field label="Name" id="licence-name" error=name_error hint="Used to find the licence later, e.g. the customer and the purpose.">
+                        <input
+                            id="licence-name"
+                            class="input"
+                            type="text"
+                            maxlength="200"
+                            autocomplete="off"
+                            data-testid="licence-name"
+                            aria-invalid=invalid(name_error)
+                            aria-describedby="licence-name-msg"
+                            prop:value=name
+                            on:input=move |ev| {
+        name.set(event_target_value(&ev));
+        clear_field(errors, &["name"]);
+    }
+                        />
+                    </Field>
+                    <Field label="Note" id="licence-note" error=note_error optional=true>
+                        <textarea
+                            id="licence-note"
+                            class="input textarea"
+                            rows="3"
+                            data-testid="licence-note"
+                            aria-invalid=invalid(note_error)
+                            aria-describedby="licence-note-msg"
+                            prop:value=note
+                            on:input=move |ev| {
+        note.set(event_target_value(&ev));
+        clear_field(errors, &["note"]);
+    }
+                        ></textarea>
+                    </Field>
+                    <Field label="Quantity" id="licence-quantity" error=quantity_error hint="The number of seats.">
+                        <input
+                            id="licence-quantity"
+                            class="input input-narrow"
+                            type="number"
+                            min="1"
+                            step="1"
+                            inputmode="numeric"
+                            data-testid="licence-quantity"
+                            aria-invalid=invalid(quantity_error)
+                            aria-describedby="licence-quantity-msg"
+                            prop:value=quantity
+                            on:input=move |ev| {
+        quantity.set(event_target_value(&ev));
+        clear_field(errors, &["quantity"]);
+    }
+                        />
+                    </Field>
+
+                    <fieldset class="fieldset">
+                        <legend class="field-label">"Owner"</legend>
+                        <label class="radio">
+                            <input
+                                type="radio"
+                                name="owner"
+                                value="none"
+                                data-testid="owner-none"
+                                prop:checked=move || !assign.get()
+                                on:change=move |_| assign.set(false)
+                            />
+                            <span>
+                                "Don't assign"
+                                <span class="muted small block">
+                                    "Hand over the coupon code; the customer redeems it in their console."
+                                </span>
+                            </span>
+                        </label>
+                        <label class="radio">
+                            <input
+                                type="radio"
+                                name="owner"
+                                value="organisation"
+                                data-testid="owner-organisation"
+                                prop:checked=move || assign.get()
+                                on:change=move |_| assign.set(true)
+                            />
+                            <span>
+                                "Assign to an organisation"
+                                <span class="muted small block">"The licence is active for that organisation right away."</span>
+                            </span>
+                        </label>
+                        <Show when=move || assign.get()>
+                            <div class="form-grid nested">
+                                <Field label="Organisation" id="licence-organisation" error=org_error>
+                                    <select
+                                        id="licence-organisation"
+                                        class="select"
+                                        data-testid="licence-organisation"
+                                        aria-invalid=invalid(org_error)
+                                        aria-describedby="licence-organisation-msg"
+                                        on:change=move |ev| {
+                                            organisation.set(event_target_value(&ev).parse().ok());
+                                            user.set(None);
+                                            clear_field(
+                                                errors,
+                                                &["owner_organisation_id", "owner.organisation_id", "organisation_id"],
+                                            );
+                                        }
+                                    >
+                                        <option value="" prop:selected=move || organisation.get().is_none()>
+                                            "Choose an organisation…"
+                                        </option>
+                                        {move || {
+                                            orgs.with_ok(|list| {
+                                                    list.iter()
+                                                        .map(|o| {
+                                                            let id = o.id;
+                                                            view! {
+                                                                <option
+                                                                    value=id.to_string()
+                                                                    prop:selected=move || organisation.get() == Some(id)
+                                                                >
+                                                                    {o.name.clone()}
+                                                                </option>
+                                                            }
+                                                        })
+                                                        .collect_view()
+                                                })
+                                        }}
+                                    </select>
+                                </Field>
+                                <Field label="User" id="licence-user" error=user_error optional=true>
+                                    <select
+                                        id="licence-user"
+                                        class="select"
+                                        data-testid="licence-user"
+                                        disabled=move || organisation.get().is_none()
+                                        aria-invalid=invalid(user_error)
+                                        aria-describedby="licence-user-msg"
+                                        on:change=move |ev| user.set(event_target_value(&ev).parse().ok())
+                                    >
+                                        <option value="" prop:selected=move || user.get().is_none()>
+                                            "Whole organisation (no specific user)"
+                                        </option>
+                                        {move || {
+                                            let org = organisation.get()?;
+                                            users
+                                                .with_ok(|list| {
+                                                    lookups::customer_users(list, Some(org))
+                                                        .into_iter()
+                                                        .map(|u| {
+                                                            let id = u.id;
+                                                            let label = if u.name.is_empty() {
+                                                                u.email.clone()
+                                                            } else {
+                                                                format!("{} ({})", u.name, u.email)
+                                                            };
+                                                            view! {
+                                                                <option value=id.to_string() prop:selected=move || user.get() == Some(id)>
+                                                                    {label}
+                                                                </option>
+                                                            }
+                                                        })
+                                                        .collect_view()
+                                                })
+                                        }}
+                                    </select>
+                                </Field>
+                            </div>
+                        </Show>
+                    </fieldset>
+
+                    <div class="form-actions">
+                        <button
+                            type="submit"
+                            class="btn btn-primary"
+                            data-testid="licence-save"
+                            disabled=move || pending.get()
+                            aria-busy=move || pending.get().to_string()
+                        >
+                            {move || if pending.get() { "Saving…" } else { "Save licence" }}
+                        </button>
+                        <a class="btn btn-secondary" href="/licences">
+                            "Cancel"
+                        </a>
+                    </div>
+            </form>
+        }
 }

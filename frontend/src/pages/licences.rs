@@ -191,7 +191,9 @@ pub fn LicencesPage() -> impl IntoView {
         |query| async move { api::call(async |c| c.list_licences(&query).await).await },
     );
     let orgs = lookups::organisations();
-    let users = lookups::users(move || filters.get().organisation);
+    // Only a change of organisation reloads the users (not every keystroke).
+    let organisation_filter = Memo::new(move |_| filters.with(|f| f.organisation));
+    let users = lookups::users(move || organisation_filter.get());
 
     // Search box: typed text is sent 300 ms after the last key press.
     let search = RwSignal::new(filters.get_untracked().q);

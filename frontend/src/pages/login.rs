@@ -1,7 +1,7 @@
 //! Sign-in: e-mail and password; on success the tokens are kept in localStorage.
 
 use crate::api::{self, ApiError, Auth};
-use crate::components::form::{field_error, invalid, Field};
+use crate::components::form::{clear_field, field_error, invalid, Field};
 use crate::components::icons::{icon, Icon};
 use crate::components::state::set_title;
 use leasehold_core::FieldError;
@@ -107,60 +107,66 @@ pub fn LoginPage() -> impl IntoView {
     };
 
     view! {
-        <div class="login-page">
-            <div class="login-card card">
-                <div class="login-brand">
-                    <span class="brand-mark" aria-hidden="true">
-                        "L"
-                    </span>
-                    <span class="brand-name">"Leasehold"</span>
-                </div>
-                <h1 class="login-title">"Sign in to the console"</h1>
-                <p class="login-subtitle">"Manage licences, seats and the people who use them."</p>
-                <form class="form" on:submit=submit novalidate=true data-testid="login-form">
-                    {banner}
-                    <Field label="E-mail" id="login-email" error=email_error>
-                        <input
-                            id="login-email"
-                            class="input"
-                            type="email"
-                            name="email"
-                            autocomplete="username"
-                            required=true
-                            autofocus=true
-                            data-testid="login-email"
-                            aria-invalid=invalid(email_error)
-                            aria-describedby="login-email-msg"
-                            prop:value=email
-                            on:input=move |ev| email.set(event_target_value(&ev))
-                        />
-                    </Field>
-                    <Field label="Password" id="login-password" error=password_error>
-                        <input
-                            id="login-password"
-                            class="input"
-                            type="password"
-                            name="password"
-                            autocomplete="current-password"
-                            required=true
-                            data-testid="login-password"
-                            aria-invalid=invalid(password_error)
-                            aria-describedby="login-password-msg"
-                            prop:value=password
-                            on:input=move |ev| password.set(event_target_value(&ev))
-                        />
-                    </Field>
-                    <button
-                        type="submit"
-                        class="btn btn-primary btn-block"
-                        data-testid="login-submit"
-                        disabled=move || pending.get()
-                        aria-busy=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-                    </button>
-                </form>
-            </div>
-        </div>
+            <div class="login-page">
+                <div class="login-card card">
+                    <div class="login-brand">
+                        <span class="brand-mark" aria-hidden="true">
+                            "L"
+                        </span>
+                        <span class="brand-name">"Leasehold"</span>
+                    </div>
+                    <h1 class="login-title">"Sign in to the console"</h1>
+                    <p class="login-subtitle">"Manage licences, seats and the people who use them."</p>
+                    <form class="form" on:submit=submit novalidate=true data-testid="login-form">
+                        {banner}
+                        <Field label="E-mail" id="login-email" error=email_error>
+                            <input
+                                id="login-email"
+                                class="input"
+                                type="email"
+                                name="email"
+                                autocomplete="username"
+                                required=true
+                                autofocus=true
+                                data-testid="login-email"
+                                aria-invalid=invalid(email_error)
+                                aria-describedby="login-email-msg"
+                                prop:value=email
+                                on:input=move |ev| {
+        email.set(event_target_value(&ev));
+        clear_field(errors, &["email"]);
     }
+                            />
+                        </Field>
+                        <Field label="Password" id="login-password" error=password_error>
+                            <input
+                                id="login-password"
+                                class="input"
+                                type="password"
+                                name="password"
+                                autocomplete="current-password"
+                                required=true
+                                data-testid="login-password"
+                                aria-invalid=invalid(password_error)
+                                aria-describedby="login-password-msg"
+                                prop:value=password
+                                on:input=move |ev| {
+        password.set(event_target_value(&ev));
+        clear_field(errors, &["password"]);
+    }
+                            />
+                        </Field>
+                        <button
+                            type="submit"
+                            class="btn btn-primary btn-block"
+                            data-testid="login-submit"
+                            disabled=move || pending.get()
+                            aria-busy=move || pending.get().to_string()
+                        >
+                            {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                        </button>
+                    </form>
+                </div>
+            </div>
+        }
 }

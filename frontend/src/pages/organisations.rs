@@ -2,7 +2,7 @@
 
 use crate::api::{self, ApiError};
 use crate::components::dialog::Modal;
-use crate::components::form::{field_error, invalid, Field, FormError};
+use crate::components::form::{clear_field, field_error, invalid, Field, FormError};
 use crate::components::format::{date, role_label};
 use crate::components::icons::{icon, Icon};
 use crate::components::pagination::Pagination;
@@ -263,66 +263,69 @@ fn AddOrganisationDialog(on_close: Callback<()>, on_created: Callback<()>) -> im
     let manager_error = field_error(errors, &["account_manager_id"]);
 
     view! {
-        <Modal title="Add organisation" on_close=on_close testid="organisation-dialog">
-            <form class="form" on:submit=submit novalidate=true>
-                <div class="modal-body">
-                    <FormError errors=errors claimed=&["name", "account_manager_id"] />
-                    <Field label="Name" id="org-name" error=name_error>
-                        <input
-                            id="org-name"
-                            class="input"
-                            type="text"
-                            maxlength="200"
-                            autocomplete="organization"
-                            data-testid="organisation-name"
-                            aria-invalid=invalid(name_error)
-                            aria-describedby="org-name-msg"
-                            prop:value=name
-                            on:input=move |ev| name.set(event_target_value(&ev))
-                        />
-                    </Field>
-                    <Field label="Account manager" id="org-manager" error=manager_error optional=true>
-                        <select
-                            id="org-manager"
-                            class="select"
-                            aria-invalid=invalid(manager_error)
-                            aria-describedby="org-manager-msg"
-                            on:change=move |ev| manager.set(event_target_value(&ev).parse().ok())
-                        >
-                            <option value="">"Nobody yet"</option>
-                            {move || {
-                                users
-                                    .with_ok(|list| {
-                                        list.iter()
-                                            .filter(|u| u.role == Role::AccountManager)
-                                            .map(|u| {
-                                                view! {
-                                                    <option value=u.id.to_string()>
-                                                        {format!("{} ({})", if u.name.is_empty() { &u.email } else { &u.name }, role_label(u.role))}
-                                                    </option>
-                                                }
-                                            })
-                                            .collect_view()
-                                    })
-                            }}
-                        </select>
-                    </Field>
-                </div>
-                <div class="modal-footer">
-                    <button type="button" class="btn btn-secondary" on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        data-testid="dialog-confirm"
-                        disabled=move || pending.get()
-                        aria-busy=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Adding…" } else { "Add organisation" }}
-                    </button>
-                </div>
-            </form>
-        </Modal>
+            <Modal title="Add organisation" on_close=on_close testid="organisation-dialog">
+                <form class="form" on:submit=submit novalidate=true>
+                    <div class="modal-body">
+                        <FormError errors=errors claimed=&["name", "account_manager_id"] />
+                        <Field label="Name" id="org-name" error=name_error>
+                            <input
+                                id="org-name"
+                                class="input"
+                                type="text"
+                                maxlength="200"
+                                autocomplete="organization"
+                                data-testid="organisation-name"
+                                aria-invalid=invalid(name_error)
+                                aria-describedby="org-name-msg"
+                                prop:value=name
+                                on:input=move |ev| {
+        name.set(event_target_value(&ev));
+        clear_field(errors, &["name"]);
     }
+                            />
+                        </Field>
+                        <Field label="Account manager" id="org-manager" error=manager_error optional=true>
+                            <select
+                                id="org-manager"
+                                class="select"
+                                aria-invalid=invalid(manager_error)
+                                aria-describedby="org-manager-msg"
+                                on:change=move |ev| manager.set(event_target_value(&ev).parse().ok())
+                            >
+                                <option value="">"Nobody yet"</option>
+                                {move || {
+                                    users
+                                        .with_ok(|list| {
+                                            list.iter()
+                                                .filter(|u| u.role == Role::AccountManager)
+                                                .map(|u| {
+                                                    view! {
+                                                        <option value=u.id.to_string()>
+                                                            {format!("{} ({})", if u.name.is_empty() { &u.email } else { &u.name }, role_label(u.role))}
+                                                        </option>
+                                                    }
+                                                })
+                                                .collect_view()
+                                        })
+                                }}
+                            </select>
+                        </Field>
+                    </div>
+                    <div class="modal-footer">
+                        <button type="button" class="btn btn-secondary" on:click=move |_| on_close.run(())>
+                            "Cancel"
+                        </button>
+                        <button
+                            type="submit"
+                            class="btn btn-primary"
+                            data-testid="dialog-confirm"
+                            disabled=move || pending.get()
+                            aria-busy=move || pending.get().to_string()
+                        >
+                            {move || if pending.get() { "Adding…" } else { "Add organisation" }}
+                        </button>
+                    </div>
+                </form>
+            </Modal>
+        }
 }

@@ -3,7 +3,7 @@
 use crate::api::{self, ApiError};
 use crate::components::clipboard::copy_secret_with_toast;
 use crate::components::dialog::{ConfirmDialog, Modal};
-use crate::components::form::{field_error, invalid, Field, FormError};
+use crate::components::form::{clear_field, field_error, invalid, Field, FormError};
 use crate::components::format::{date, datetime_full, relative, role_label, scope_label};
 use crate::components::icons::{icon, Icon};
 use crate::components::pagination::Pagination;
@@ -384,134 +384,146 @@ fn AddUserDialog(
     let org_error = field_error(errors, &["organisation_id", "organisation"]);
 
     view! {
-        <Modal title="Add user" on_close=on_close testid="user-dialog">
-            <form class="form" on:submit=submit novalidate=true>
-                <div class="modal-body">
-                    <FormError
-                        errors=errors
-                        claimed=&["email", "name", "password", "role", "organisation_id", "organisation"]
-                    />
-                    <Field label="E-mail" id="user-email" error=email_error>
-                        <input
-                            id="user-email"
-                            class="input"
-                            type="email"
-                            autocomplete="off"
-                            data-testid="user-email"
-                            aria-invalid=invalid(email_error)
-                            aria-describedby="user-email-msg"
-                            prop:value=email
-                            on:input=move |ev| email.set(event_target_value(&ev))
+            <Modal title="Add user" on_close=on_close testid="user-dialog">
+                <form class="form" on:submit=submit novalidate=true>
+                    <div class="modal-body">
+                        <FormError
+                            errors=errors
+                            claimed=&["email", "name", "password", "role", "organisation_id", "organisation"]
                         />
-                    </Field>
-                    <Field label="Name" id="user-name" error=name_error optional=true>
-                        <input
-                            id="user-name"
-                            class="input"
-                            type="text"
-                            autocomplete="off"
-                            data-testid="user-name"
-                            aria-invalid=invalid(name_error)
-                            aria-describedby="user-name-msg"
-                            prop:value=name
-                            on:input=move |ev| name.set(event_target_value(&ev))
-                        />
-                    </Field>
-                    <Field label="Password" id="user-password" error=password_error hint="At least 10 characters. Share it safely.">
-                        <input
-                            id="user-password"
-                            class="input"
-                            type="password"
-                            autocomplete="new-password"
-                            data-testid="user-password"
-                            aria-invalid=invalid(password_error)
-                            aria-describedby="user-password-msg"
-                            prop:value=password
-                            on:input=move |ev| password.set(event_target_value(&ev))
-                        />
-                    </Field>
-                    <Field label="Role" id="user-role" error=role_error>
-                        <select
-                            id="user-role"
-                            class="select"
-                            data-testid="user-role"
-                            aria-invalid=invalid(role_error)
-                            aria-describedby="user-role-msg"
-                            on:change=move |ev| {
-                                if let Some(r) = Role::parse(&event_target_value(&ev)) {
-                                    role.set(r);
+                        <Field label="E-mail" id="user-email" error=email_error>
+                            <input
+                                id="user-email"
+                                class="input"
+                                type="email"
+                                autocomplete="off"
+                                data-testid="user-email"
+                                aria-invalid=invalid(email_error)
+                                aria-describedby="user-email-msg"
+                                prop:value=email
+                                on:input=move |ev| {
+        email.set(event_target_value(&ev));
+        clear_field(errors, &["email"]);
+    }
+                            />
+                        </Field>
+                        <Field label="Name" id="user-name" error=name_error optional=true>
+                            <input
+                                id="user-name"
+                                class="input"
+                                type="text"
+                                autocomplete="off"
+                                data-testid="user-name"
+                                aria-invalid=invalid(name_error)
+                                aria-describedby="user-name-msg"
+                                prop:value=name
+                                on:input=move |ev| {
+        name.set(event_target_value(&ev));
+        clear_field(errors, &["name"]);
+    }
+                            />
+                        </Field>
+                        <Field label="Password" id="user-password" error=password_error hint="At least 10 characters. Share it safely.">
+                            <input
+                                id="user-password"
+                                class="input"
+                                type="password"
+                                autocomplete="new-password"
+                                data-testid="user-password"
+                                aria-invalid=invalid(password_error)
+                                aria-describedby="user-password-msg"
+                                prop:value=password
+                                on:input=move |ev| {
+        password.set(event_target_value(&ev));
+        clear_field(errors, &["password"]);
+    }
+                            />
+                        </Field>
+                        <Field label="Role" id="user-role" error=role_error>
+                            <select
+                                id="user-role"
+                                class="select"
+                                data-testid="user-role"
+                                aria-invalid=invalid(role_error)
+                                aria-describedby="user-role-msg"
+                                on:change=move |ev| {
+                                    if let Some(r) = Role::parse(&event_target_value(&ev)) {
+                                        role.set(r);
+                                    }
                                 }
-                            }
-                        >
-                            {roles
-                                .iter()
-                                .map(|r| {
-                                    let r = *r;
+                            >
+                                {roles
+                                    .iter()
+                                    .map(|r| {
+                                        let r = *r;
+                                        view! {
+                                            <option value=r.as_str() prop:selected=move || role.get() == r>
+                                                {role_label(r)}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        </Field>
+                        {move || {
+                            (choose_org && !role.get().is_vendor())
+                                .then(|| {
                                     view! {
-                                        <option value=r.as_str() prop:selected=move || role.get() == r>
-                                            {role_label(r)}
-                                        </option>
+                                        <Field label="Organisation" id="user-organisation" error=org_error>
+                                            <select
+                                                id="user-organisation"
+                                                class="select"
+                                                data-testid="user-organisation"
+                                                aria-invalid=invalid(org_error)
+                                                aria-describedby="user-organisation-msg"
+                                                on:change=move |ev| {
+        organisation.set(event_target_value(&ev).parse().ok());
+        clear_field(errors, &["organisation_id", "organisation"]);
+    }
+                                            >
+                                                <option value="" prop:selected=move || organisation.get().is_none()>
+                                                    "Choose an organisation…"
+                                                </option>
+                                                {move || {
+                                                    orgs.with_ok(|list| {
+                                                        list.iter()
+                                                            .map(|o| {
+                                                                let id = o.id;
+                                                                view! {
+                                                                    <option
+                                                                        value=id.to_string()
+                                                                        prop:selected=move || organisation.get() == Some(id)
+                                                                    >
+                                                                        {o.name.clone()}
+                                                                    </option>
+                                                                }
+                                                            })
+                                                            .collect_view()
+                                                    })
+                                                }}
+                                            </select>
+                                        </Field>
                                     }
                                 })
-                                .collect_view()}
-                        </select>
-                    </Field>
-                    {move || {
-                        (choose_org && !role.get().is_vendor())
-                            .then(|| {
-                                view! {
-                                    <Field label="Organisation" id="user-organisation" error=org_error>
-                                        <select
-                                            id="user-organisation"
-                                            class="select"
-                                            data-testid="user-organisation"
-                                            aria-invalid=invalid(org_error)
-                                            aria-describedby="user-organisation-msg"
-                                            on:change=move |ev| organisation.set(event_target_value(&ev).parse().ok())
-                                        >
-                                            <option value="" prop:selected=move || organisation.get().is_none()>
-                                                "Choose an organisation…"
-                                            </option>
-                                            {move || {
-                                                orgs.with_ok(|list| {
-                                                    list.iter()
-                                                        .map(|o| {
-                                                            let id = o.id;
-                                                            view! {
-                                                                <option
-                                                                    value=id.to_string()
-                                                                    prop:selected=move || organisation.get() == Some(id)
-                                                                >
-                                                                    {o.name.clone()}
-                                                                </option>
-                                                            }
-                                                        })
-                                                        .collect_view()
-                                                })
-                                            }}
-                                        </select>
-                                    </Field>
-                                }
-                            })
-                    }}
-                </div>
-                <div class="modal-footer">
-                    <button type="button" class="btn btn-secondary" on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        data-testid="dialog-confirm"
-                        disabled=move || pending.get()
-                        aria-busy=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Adding…" } else { "Add user" }}
-                    </button>
-                </div>
-            </form>
-        </Modal>
-    }
+                        }}
+                    </div>
+                    <div class="modal-footer">
+                        <button type="button" class="btn btn-secondary" on:click=move |_| on_close.run(())>
+                            "Cancel"
+                        </button>
+                        <button
+                            type="submit"
+                            class="btn btn-primary"
+                            data-testid="dialog-confirm"
+                            disabled=move || pending.get()
+                            aria-busy=move || pending.get().to_string()
+                        >
+                            {move || if pending.get() { "Adding…" } else { "Add user" }}
+                        </button>
+                    </div>
+                </form>
+            </Modal>
+        }
 }
 
 // ------------------------------------------------------------------ API keys
@@ -824,102 +836,109 @@ fn CreateKeyDialog(
     let org_error = field_error(errors, &["organisation_id"]);
 
     view! {
-        <Modal title="Create API key" on_close=on_close testid="api-key-dialog">
-            <form class="form" on:submit=submit novalidate=true>
-                <div class="modal-body">
-                    <FormError errors=errors claimed=&["name", "scopes", "organisation_id"] />
-                    <Field label="Name" id="key-name" error=name_error hint="Which integration uses it, e.g. \"Build farm\".">
-                        <input
-                            id="key-name"
-                            class="input"
-                            type="text"
-                            maxlength="200"
-                            autocomplete="off"
-                            data-testid="api-key-name"
-                            aria-invalid=invalid(name_error)
-                            aria-describedby="key-name-msg"
-                            prop:value=name
-                            on:input=move |ev| name.set(event_target_value(&ev))
-                        />
-                    </Field>
-                    <fieldset class="fieldset" aria-describedby="key-scopes-msg">
-                        <legend class="field-label">"Scopes"</legend>
-                        {ApiScope::ALL
-                            .iter()
-                            .map(|s| {
-                                let s = *s;
-                                view! {
-                                    <label class="checkbox">
-                                        <input
-                                            type="checkbox"
-                                            value=s.as_str()
-                                            data-testid=format!("scope-{}", s.as_str().replace(':', "-"))
-                                            prop:checked=move || scopes.with(|list| list.contains(&s))
-                                            on:change=move |ev| {
-                                                let on = event_target_checked(&ev);
-                                                scopes
-                                                    .update(|list| {
-                                                        list.retain(|x| *x != s);
-                                                        if on {
-                                                            list.push(s);
-                                                        }
-                                                    });
-                                            }
-                                        />
-                                        <span>
-                                            <code>{s.as_str()}</code>
-                                            <span class="muted small block">{scope_label(s)}</span>
-                                        </span>
-                                    </label>
-                                }
-                            })
-                            .collect_view()}
-                        <div id="key-scopes-msg" class="field-msg">
-                            {move || scopes_error.get().map(|m| view! { <p class="field-error">{icon(Icon::Alert)}{m}</p> })}
-                        </div>
-                    </fieldset>
-                    {choose_org
-                        .then(|| {
-                            view! {
-                                <Field label="Organisation" id="key-organisation" error=org_error optional=true>
-                                    <select
-                                        id="key-organisation"
-                                        class="select"
-                                        data-testid="api-key-organisation"
-                                        aria-invalid=invalid(org_error)
-                                        aria-describedby="key-organisation-msg"
-                                        on:change=move |ev| organisation.set(event_target_value(&ev).parse().ok())
-                                    >
-                                        <option value="">"Vendor-wide (every organisation)"</option>
-                                        {move || {
-                                            orgs.with_ok(|list| {
-                                                list.iter()
-                                                    .map(|o| view! { <option value=o.id.to_string()>{o.name.clone()}</option> })
-                                                    .collect_view()
-                                            })
-                                        }}
-                                    </select>
-                                </Field>
-                            }
-                        })}
-                </div>
-                <div class="modal-footer">
-                    <button type="button" class="btn btn-secondary" on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        data-testid="dialog-confirm"
-                        disabled=move || pending.get()
-                        aria-busy=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Creating…" } else { "Create key" }}
-                    </button>
-                </div>
-            </form>
-        </Modal>
+            <Modal title="Create API key" on_close=on_close testid="api-key-dialog">
+                <form class="form" on:submit=submit novalidate=true>
+                    <div class="modal-body">
+                        <FormError errors=errors claimed=&["name", "scopes", "organisation_id"] />
+                        <Field label="Name" id="key-name" error=name_error hint="Which integration uses it, e.g. \"Build farm\".">
+                            <input
+                                id="key-name"
+                                class="input"
+                                type="text"
+                                maxlength="200"
+                                autocomplete="off"
+                                data-testid="api-key-name"
+                                aria-invalid=invalid(name_error)
+                                aria-describedby="key-name-msg"
+                                prop:value=name
+                                on:input=move |ev| {
+        name.set(event_target_value(&ev));
+        clear_field(errors, &["name"]);
     }
+                            />
+                        </Field>
+                        <fieldset class="fieldset" aria-describedby="key-scopes-msg">
+                            <legend class="field-label">"Scopes"</legend>
+                            {ApiScope::ALL
+                                .iter()
+                                .map(|s| {
+                                    let s = *s;
+                                    view! {
+                                        <label class="checkbox">
+                                            <input
+                                                type="checkbox"
+                                                value=s.as_str()
+                                                data-testid=format!("scope-{}", s.as_str().replace(':', "-"))
+                                                prop:checked=move || scopes.with(|list| list.contains(&s))
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    scopes
+                                                        .update(|list| {
+                                                            list.retain(|x| *x != s);
+                                                            if on {
+                                                                list.push(s);
+                                                            }
+                                                        });
+                                                    clear_field(errors, &["scopes"]);
+                                                }
+                                            />
+                                            <span>
+                                                <code>{s.as_str()}</code>
+                                                <span class="muted small block">{scope_label(s)}</span>
+                                            </span>
+                                        </label>
+                                    }
+                                })
+                                .collect_view()}
+                            <div id="key-scopes-msg" class="field-msg">
+                                {move || scopes_error.get().map(|m| view! { <p class="field-error">{icon(Icon::Alert)}{m}</p> })}
+                            </div>
+                        </fieldset>
+                        {choose_org
+                            .then(|| {
+                                view! {
+                                    <Field label="Organisation" id="key-organisation" error=org_error optional=true>
+                                        <select
+                                            id="key-organisation"
+                                            class="select"
+                                            data-testid="api-key-organisation"
+                                            aria-invalid=invalid(org_error)
+                                            aria-describedby="key-organisation-msg"
+                                            on:change=move |ev| {
+        organisation.set(event_target_value(&ev).parse().ok());
+        clear_field(errors, &["organisation_id", "organisation"]);
+    }
+                                        >
+                                            <option value="">"Vendor-wide (every organisation)"</option>
+                                            {move || {
+                                                orgs.with_ok(|list| {
+                                                    list.iter()
+                                                        .map(|o| view! { <option value=o.id.to_string()>{o.name.clone()}</option> })
+                                                        .collect_view()
+                                                })
+                                            }}
+                                        </select>
+                                    </Field>
+                                }
+                            })}
+                    </div>
+                    <div class="modal-footer">
+                        <button type="button" class="btn btn-secondary" on:click=move |_| on_close.run(())>
+                            "Cancel"
+                        </button>
+                        <button
+                            type="submit"
+                            class="btn btn-primary"
+                            data-testid="dialog-confirm"
+                            disabled=move || pending.get()
+                            aria-busy=move || pending.get().to_string()
+                        >
+                            {move || if pending.get() { "Creating…" } else { "Create key" }}
+                        </button>
+                    </div>
+                </form>
+            </Modal>
+        }
 }
 
 /// Shows a new key once, with a copy button.

@@ -5,10 +5,14 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod coupons;
+pub mod devices;
 pub mod health;
 pub mod licences;
 pub mod organisations;
+pub mod pools;
 pub mod products;
+pub mod seat_requests;
+pub mod seats;
 pub mod users;
 
 use crate::auth::Authenticated;

@@ -292,7 +292,7 @@ pub async fn resume_licence(state: &AppState, caller: &Caller, id: LicenceId) ->
 pub async fn delete_licence(state: &AppState, caller: &Caller, id: LicenceId) -> Result<(), ApiError> {
     let licence = get_licence(state, caller, id).await?.licence;
     caller.principal.may_manage_licences()?;
-    licence.check_deletable(0)?;
+    licence.check_deletable(state.store.seats_held_by_licence(id).await?)?;
     let set = ChangeSet {
         audit: vec![audit("licence.deleted", Some(&licence), None)],
         changes: vec![Change::DeleteLicence {
@@ -306,7 +306,7 @@ pub async fn delete_licence(state: &AppState, caller: &Caller, id: LicenceId) ->
         // Redeemed or changed since it was read: say why, from a fresh read.
         Err(StoreError::Stale) => {
             let fresh = get_licence(state, caller, id).await?.licence;
-            fresh.check_deletable(0)?;
+            fresh.check_deletable(state.store.seats_held_by_licence(id).await?)?;
             Err(ApiError::Stale)
         }
         Err(error) => Err(error.into()),

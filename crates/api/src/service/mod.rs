@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod licences;
 pub mod products;
+pub mod seats;
 pub mod sign_in;
 
 use crate::error::ApiError;
