@@ -87,10 +87,10 @@ fn every_contract_route_is_documented() {
     for (_, path) in &documented {
         let item = &api.paths.paths[path];
         for op in [&item.get, &item.post, &item.patch, &item.delete].into_iter().flatten() {
-            assert!(
-                op.responses.responses.len() >= 2 || path.starts_with("/healthz"),
-                "{path} documents its errors"
-            );
+            // Whatever needs a credential can fail with a problem, and says so.
+            if op.security.is_some() {
+                assert!(op.responses.responses.len() >= 2, "{path} documents its errors");
+            }
         }
     }
 }
