@@ -11,6 +11,7 @@ use leasehold_core::wire::{Page, Problem, ReallocateSeat, SeatRequestQuery, Seat
 /// The queue: waiting requests, oldest first, with their positions.
 #[utoipa::path(tag = "devices", params(SeatRequestQuery), security(("bearer" = [])), responses(
     (status = 200, body = Page<SeatRequestView>),
+    (status = 401, body = Problem),
 ))]
 #[get("/seat-requests")]
 pub async fn list_seat_requests(
