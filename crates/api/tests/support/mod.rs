@@ -1,0 +1,135 @@
+//! What the HTTP tests share: the app on an ephemeral port against a fresh
+//! database, and a world of two customers.
+#![allow(dead_code)]
+
+use leasehold_api::config::Settings;
+use leasehold_api::service::accounts::create_user_as_system;
+use leasehold_api::startup::{build_state, Application};
+use leasehold_client::{Client, ClientError};
+use leasehold_core::ids::{OrganisationId, ProductId};
+use leasehold_core::values::{Plan, Role, SeatKind};
+use leasehold_core::wire::*;
+use leasehold_store::testing::TestDatabase;
+use std::net::TcpListener;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    _db: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn(db: TestDatabase, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = Settings::for_database(&db.url);
+        settings.frontend_dir = "/nonexistent".into();
+        tweak(&mut settings);
+        let state = build_state(settings).await.unwrap_or_else(|e| panic!("state: {e}"));
+        create_user_as_system(&state, "root@vendor.test", "Root", PASSWORD, Role::VendorAdmin, None)
+            .await
+            .unwrap_or_else(|e| panic!("bootstrap: {e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let app = Application::with_listener(state, listener).unwrap_or_else(|e| panic!("{e}"));
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Self { base, _db: db }
+    }
+
+    pub fn anonymous(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    pub async fn login(&self, email: &str) -> Client {
+        let tokens = self
+            .anonymous()
+            .login(email, PASSWORD)
+            .await
+            .unwrap_or_else(|e| panic!("login {email}: {e}"));
+        self.anonymous().with_token(&tokens.access_token)
+    }
+}
+
+pub fn ok<T>(result: Result<T, ClientError>) -> T {
+    result.unwrap_or_else(|e| panic!("unexpected error: {e} {:?}", e.problem()))
+}
+
+pub fn err<T: std::fmt::Debug>(result: Result<T, ClientError>) -> ClientError {
+    match result {
+        Ok(value) => panic!("expected an error, got {value:?}"),
+        Err(error) => error,
+    }
+}
+
+/// Two customers (north managed by the account manager, south not), their
+/// admins, a viewer, and a product.
+pub struct World {
+    pub app: TestApp,
+    pub vendor: Client,
+    pub manager: Client,
+    pub north_admin: Client,
+    pub north_viewer: Client,
+    pub south_admin: Client,
+    pub north: OrganisationId,
+    pub south: OrganisationId,
+    pub product: ProductId,
+}
+
+pub async fn world(db: TestDatabase) -> World {
+    let app = TestApp::spawn(db, |_| {}).await;
+    let vendor = app.login("root@vendor.test").await;
+    let user = |email: &str, role: Role, organisation_id: Option<OrganisationId>| CreateUser {
+        email: email.into(),
+        name: String::new(),
+        password: PASSWORD.into(),
+        role,
+        organisation_id,
+    };
+    let manager_user = ok(vendor
+        .create_user(&user("am@vendor.test", Role::AccountManager, None))
+        .await);
+    let north = ok(vendor
+        .create_organisation(&CreateOrganisation {
+            name: "North Clinic".into(),
+            account_manager_id: Some(manager_user.id),
+        })
+        .await)
+    .id;
+    let south = ok(vendor
+        .create_organisation(&CreateOrganisation {
+            name: "South Labs".into(),
+            account_manager_id: None,
+        })
+        .await)
+    .id;
+    ok(vendor
+        .create_user(&user("admin@north.test", Role::OrgAdmin, Some(north)))
+        .await);
+    ok(vendor
+        .create_user(&user("viewer@north.test", Role::OrgViewer, Some(north)))
+        .await);
+    ok(vendor
+        .create_user(&user("admin@south.test", Role::OrgAdmin, Some(south)))
+        .await);
+    let product = ok(vendor
+        .create_product(&CreateProduct {
+            code: "cad".into(),
+            name: "CAD Pro".into(),
+            seat_kind: SeatKind::Device,
+            currency: "eur".into(),
+            prices: [(Plan::Monthly, 1500), (Plan::Yearly, 15000)].into_iter().collect(),
+            default_lease_seconds: None,
+        })
+        .await);
+    assert_eq!((product.code.as_str(), product.currency.as_str()), ("CAD", "EUR"));
+    World {
+        manager: app.login("am@vendor.test").await,
+        north_admin: app.login("admin@north.test").await,
+        north_viewer: app.login("viewer@north.test").await,
+        south_admin: app.login("admin@south.test").await,
+        vendor,
+        app,
+        north,
+        south,
+        product: product.id,
+    }
+}
