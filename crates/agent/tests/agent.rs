@@ -1,0 +1,177 @@
+//! The agent against a running server: it queues while the pool is full, is
+//! granted when an administrator revokes another device, verifies its token with
+//! the server unreachable, and releases its seat.
+
+use leasehold_api::config::Settings;
+use leasehold_api::service::accounts::create_user_as_system;
+use leasehold_api::startup::{build_state, Application};
+use leasehold_client::{Client, Registration};
+use leasehold_core::values::{ApiScope, Plan, Role, SeatKind};
+use leasehold_core::wire::*;
+use leasehold_store::testing::TestDatabase;
+use std::net::TcpListener;
+use std::path::Path;
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn agent(server: &str, key: &str, state: &Path, args: &[&str]) -> (bool, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_leasehold-agent"))
+        .args(args)
+        .env("LEASEHOLD_URL", server)
+        .env("LEASEHOLD_API_KEY", key)
+        .env("LEASEHOLD_AGENT_STATE", state)
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("run the agent: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[tokio::test]
+async fn the_agent_queues_is_granted_after_a_revoke_verifies_offline_and_releases() {
+    let db = TestDatabase::sqlite();
+    let state = build_state(Settings::for_database(&db.url))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    create_user_as_system(&state, "root@vendor.test", "Root", PASSWORD, Role::VendorAdmin, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let app = Application::with_listener(state, listener).unwrap_or_else(|e| panic!("{e}"));
+    let server = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+
+    let login = |email: &'static str| {
+        let server = server.clone();
+        async move {
+            let tokens = Client::new(&server)
+                .login(email, PASSWORD)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            Client::new(&server).with_token(&tokens.access_token)
+        }
+    };
+    let vendor = login("root@vendor.test").await;
+    let org = vendor
+        .create_organisation(&CreateOrganisation {
+            name: "Clinic".into(),
+            account_manager_id: None,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let product = vendor
+        .create_product(&CreateProduct {
+            code: "CAD".into(),
+            name: "CAD".into(),
+            seat_kind: SeatKind::Device,
+            currency: "EUR".into(),
+            prices: [(Plan::Yearly, 100)].into_iter().collect(),
+            default_lease_seconds: None,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    vendor
+        .create_licence(
+            &CreateLicence {
+                product_id: product.id,
+                plan: Plan::Yearly,
+                name: "One seat".into(),
+                note: None,
+                quantity: 1,
+                owner_organisation_id: Some(org.id),
+                owner_user_id: None,
+            },
+            None,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    vendor
+        .create_user(&CreateUser {
+            email: "admin@clinic.test".into(),
+            name: String::new(),
+            password: PASSWORD.into(),
+            role: Role::OrgAdmin,
+            organisation_id: Some(org.id),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let admin = login("admin@clinic.test").await;
+    let key = admin
+        .create_api_key(&CreateApiKey {
+            name: "agents".into(),
+            organisation_id: None,
+            scopes: vec![ApiScope::DevicesRegister],
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .key;
+    // Another device holds the only seat.
+    let other = Client::new(&server).with_token(&key);
+    let Registration::Granted { grant: holder, .. } = other
+        .register_device(
+            &RegisterDevice {
+                fingerprint: "front-desk".into(),
+                name: "Front desk".into(),
+                product_id: product.id,
+            },
+            None,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+    else {
+        panic!("the first device gets the seat")
+    };
+
+    let dir = std::env::temp_dir().join(format!("leasehold-agent-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let state_file = dir.join("agent.json");
+    let product_id = product.id.to_string();
+    let register = [
+        "register",
+        "--product",
+        product_id.as_str(),
+        "--fingerprint",
+        "laptop-agent",
+        "--name",
+        "Agent laptop",
+    ];
+    let (ok, out) = agent(&server, &key, &state_file, &register).await;
+    assert!(ok && out.contains("queued at position 1"), "{out}");
+    let (ok, out) = agent(&server, &key, &state_file, &["verify"]).await;
+    assert!(!ok && out.contains("no seat yet"), "{out}");
+
+    // The administrator revokes the other device: the agent's request is granted.
+    admin
+        .revoke_device(holder.device_id, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut waiting = register.to_vec();
+    waiting.extend(["--wait", "1"]);
+    let (ok, out) = agent(&server, &key, &state_file, &waiting).await;
+    assert!(
+        ok && out.contains("holding seat"),
+        "granted by the queue when the seat freed: {out}"
+    );
+
+    // Offline: the server is unreachable and the token still verifies.
+    let (ok, out) = agent("http://127.0.0.1:9", "lh_unused", &state_file, &["verify"]).await;
+    assert!(ok && out.contains("valid offline"), "{out}");
+    let (ok, out) = agent(&server, &key, &state_file, &["token"]).await;
+    assert!(ok && out.contains("\"aud\": \"leasehold-seat\""), "{out}");
+    let (ok, out) = agent(&server, &key, &state_file, &["heartbeat"]).await;
+    assert!(ok && out.contains("renewed seat"), "{out}");
+    let (ok, out) = agent(&server, &key, &state_file, &["release"]).await;
+    assert!(ok && out.contains("released 1 seat"), "{out}");
+    let pools = admin
+        .list_pools(&PoolQuery::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(pools.items[0].held, 0);
+    let (ok, out) = agent(&server, &key, &state_file, &["heartbeat"]).await;
+    assert!(!ok && out.contains("seat_revoked"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
