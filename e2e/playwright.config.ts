@@ -4,6 +4,7 @@ import { defineConfig } from '@playwright/test';
 // Browsers are never downloaded: Debian's Chromium is launched instead.
 export default defineConfig({
   testDir: './tests',
+  globalSetup: './global-setup.ts',
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -7,8 +7,8 @@ const PASSWORD = 'leasehold-demo';
 const ACCOUNT_MANAGER = 'am@vendor.example';
 const NORTHWIND_ADMIN = 'admin@northwind.example';
 
+// Emptied by global-setup.ts; devices.spec.ts numbers its screenshots from 30.
 const SHOTS = path.join(__dirname, '..', 'screenshots');
-fs.rmSync(SHOTS, { recursive: true, force: true });
 let shots = 0;
 
 /** Saves a full-page screenshot as screenshots/<nn>-<name>.png. */
@@ -18,7 +18,7 @@ async function snap(page: Page, name: string) {
   const file = path.join(SHOTS, `${String(shots).padStart(2, '0')}-${name}.png`);
   // From the top, so the sticky bars sit where they belong in a full-page image.
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
 }
 
 async function signIn(page: Page, email: string) {
@@ -69,16 +69,19 @@ test('an account manager hands a coupon to a customer, who redeems it', async ({
   // The account manager's licence list.
   await signIn(page, ACCOUNT_MANAGER);
   await expect(page.getByTestId('licence-row').first().or(page.getByTestId('empty-state'))).toBeVisible();
-  await expect(page.getByTestId('nav-devices')).toHaveAttribute('aria-disabled', 'true');
+  await expect(page.getByTestId('nav-devices')).toHaveAttribute('href', '/devices');
+  await expect(page.getByTestId('nav-sessions')).toHaveAttribute('aria-disabled', 'true');
   await snap(page, 'licences');
 
-  // Add an unassigned licence (its coupon is handed over).
+  // Add an unassigned licence (its coupon is handed over). A concurrent product:
+  // redeeming CAD Pro seats would grow Northwind's full device pool, whose queue
+  // devices.spec.ts works through.
   await page.getByTestId('add-licence').click();
   await expect(page).toHaveURL(/\/licences\/new$/);
   const product = page.getByTestId('licence-product');
-  const cad = product.locator('option', { hasText: 'CAD Pro' });
-  await expect(cad).toHaveCount(1);
-  await product.selectOption((await cad.getAttribute('value')) ?? '');
+  const viewerProduct = product.locator('option', { hasText: 'Viewer Floating' });
+  await expect(viewerProduct).toHaveCount(1);
+  await product.selectOption((await viewerProduct.getAttribute('value')) ?? '');
   await page.getByTestId('licence-plan').selectOption('yearly');
   await page.getByTestId('licence-name').fill(name);
   await page.getByTestId('licence-note').fill('Created by the browser test');
@@ -91,6 +94,7 @@ test('an account manager hands a coupon to a customer, who redeems it', async ({
   await expect(toast(page, 'Licence created')).toBeVisible();
   await expect(page.getByTestId('licence-title')).toHaveText(name);
   await expect(page.getByTestId('status-pill')).toHaveText('Unassigned');
+  await expect(page.getByTestId('licence-ends')).toHaveText('Starts when redeemed');
   await snap(page, 'licence-created');
 
   // Find it by keyword and copy its coupon with one click.
@@ -197,6 +201,8 @@ test('a viewer sees only what a viewer may use, and an expired access token is r
 
   await expect(page.getByTestId('nav-licences')).toBeVisible();
   await expect(page.getByTestId('nav-logs')).toBeVisible();
+  await expect(page.getByTestId('nav-devices')).toBeVisible();
+  await expect(page.getByTestId('nav-dashboard')).toBeVisible();
   await expect(page.getByTestId('nav-redeem')).toHaveCount(0);
   await expect(page.getByTestId('nav-users')).toHaveCount(0);
   await expect(page.getByTestId('nav-organisations')).toHaveCount(0);

@@ -35,6 +35,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("organisations") view=pages::organisations::OrganisationsPage />
                     <Route path=path!("users") view=pages::users::UsersPage />
                     <Route path=path!("logs") view=pages::audit::AuditPage />
+                    <Route path=path!("pools") view=pages::dashboard::DashboardPage />
+                    <Route path=path!("devices") view=pages::devices::DevicesPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -157,7 +159,7 @@ const NAV: &[(&str, &[NavItem])] = &[
         "Overview",
         &[NavItem {
             label: "Dashboard",
-            href: None,
+            href: Some("/pools"),
             symbol: Icon::Dashboard,
             roles: STAFF_AND_CUSTOMERS,
             testid: "nav-dashboard",
@@ -182,9 +184,9 @@ const NAV: &[(&str, &[NavItem])] = &[
             },
             NavItem {
                 label: "Devices",
-                href: None,
+                href: Some("/devices"),
                 symbol: Icon::Devices,
-                roles: VENDOR_AND_ORG_ADMIN,
+                roles: STAFF_AND_CUSTOMERS,
                 testid: "nav-devices",
             },
             NavItem {

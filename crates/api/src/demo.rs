@@ -30,6 +30,9 @@ pub const DEMO_LOGINS: &[(&str, &str, &str)] = &[
     ("admin@contoso.example", "org_admin", "Contoso Labs"),
 ];
 
+/// (product, plan, name, note, quantity, owner, started days ago, paused)
+type DemoLicence<'a> = (&'a Product, Plan, &'a str, &'a str, u32, Owner, i64, bool);
+
 fn system_context(now: DateTime<Utc>) -> WriteContext {
     WriteContext {
         actor: Actor::SYSTEM,
@@ -185,8 +188,7 @@ pub async fn seed(state: &AppState) -> Result<bool, ApiError> {
         organisation_id: contoso.id,
         user_id: None,
     };
-    // (product, plan, name, note, quantity, owner, started days ago, paused)
-    let licences: Vec<(&Product, Plan, &str, &str, u32, Owner, i64, bool)> = vec![
+    let licences: Vec<DemoLicence> = vec![
         (
             &cad,
             Plan::Yearly,

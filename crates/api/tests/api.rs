@@ -599,29 +599,6 @@ async fn users_follow_role_rules(db: TestDatabase) {
     ok(w.app.login("nurse@north.test").await.me().await);
 }
 
-macro_rules! on_both_engines {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::TestDatabase::sqlite()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    if let Some(db) = super::TestDatabase::postgres().await {
-                        super::$test(db).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
 on_both_engines!(
     sign_in_refresh_and_sign_out,
     sign_in_is_rate_limited,

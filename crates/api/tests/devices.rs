@@ -404,29 +404,6 @@ async fn licences_with_held_seats_cannot_be_deleted_and_pausing_stops_grants(db:
     );
 }
 
-macro_rules! on_both_engines {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::TestDatabase::sqlite()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    if let Some(db) = super::TestDatabase::postgres().await {
-                        super::$test(db).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
 on_both_engines!(
     devices_register_queue_and_verify_their_tokens,
     blocked_devices_are_refused_and_unblocking_grants_nothing,

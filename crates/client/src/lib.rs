@@ -298,10 +298,9 @@ impl Client {
     }
 
     pub async fn delete_licence(&self, id: LicenceId) -> Result<(), ClientError> {
-        Ok(self
-            .send(self.request(Method::DELETE, &format!("/v1/licences/{id}")))
-            .await?
-            .body)
+        self.send::<()>(self.request(Method::DELETE, &format!("/v1/licences/{id}")))
+            .await
+            .map(|_| ())
     }
 
     pub async fn pause_licence(&self, id: LicenceId) -> Result<LicenceView, ClientError> {

@@ -79,6 +79,7 @@ async fn record_usage(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)] // one audit entry's fields, named at each call
 async fn record_audit(
     conn: &mut Conn,
     ctx: &WriteContext,
@@ -153,14 +154,15 @@ async fn take_seat(conn: &mut Conn, pool: Uuid) -> Result<bool, StoreError> {
     Ok(taken == 1)
 }
 
-/// After [`take_seat`] succeeded: the seat row (drawn from the licence with the
-/// most free seats), its event and its audit entry.
+/// After [`take_seat`] succeeded: the seat row, its event and its audit entry.
+/// The seat names the pool's active licence that runs longest (perpetual first):
+/// an index lookup, not a count of the seats each licence holds.
 async fn grant_seat(conn: &mut Conn, ctx: &WriteContext, pool_id: Uuid, device: Uuid, why: &str) -> Result<(Seat, Pool), StoreError> {
     let pool = load_pool(conn, pool_id).await?;
     let licence: Uuid = sqlx::query_scalar(
         "SELECT l.id FROM licences l WHERE l.owner_organisation_id = $1 AND l.product_id = $2 AND l.status = 'active' \
          AND (l.ends_at IS NULL OR l.ends_at > $3) \
-         ORDER BY l.quantity - (SELECT COUNT(*) FROM seats s WHERE s.licence_id = l.id) DESC, l.created_at, l.id LIMIT 1",
+         ORDER BY CASE WHEN l.ends_at IS NULL THEN 0 ELSE 1 END, l.ends_at DESC, l.created_at, l.id LIMIT 1",
     )
     .bind(pool.organisation_id.as_uuid())
     .bind(pool.product_id.as_uuid())

@@ -8,6 +8,8 @@ use leasehold_core::licence::{Licence, Organisation, Owner, Product};
 use leasehold_core::ports::*;
 use leasehold_core::values::*;
 use leasehold_core::DomainError;
+mod common;
+
 use leasehold_store::testing::TestDatabase;
 use leasehold_store::StoreOptions;
 use std::sync::Arc;
@@ -158,7 +160,7 @@ fn filter(now: DateTime<Utc>) -> LicenceFilter {
 async fn names(w: &World, vis: Visibility, f: &LicenceFilter) -> Vec<String> {
     match w.store.licences(vis, f).await {
         Ok(page) => {
-            assert_eq!(page.total as usize >= page.items.len(), true);
+            assert!(page.total as usize >= page.items.len());
             page.items.into_iter().map(|d| d.licence.name).collect()
         }
         Err(error) => panic!("list: {error}"),
@@ -747,30 +749,7 @@ async fn signing_keys_are_created_once(db: TestDatabase) {
     assert_eq!(w.store.signing_keys().await.unwrap_or_default().len(), 1);
 }
 
-macro_rules! conformance {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::TestDatabase::sqlite()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    if let Some(db) = super::TestDatabase::postgres().await {
-                        super::$test(db).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+on_both_engines!(
     expiring_filters_hold_at_the_window_edges,
     keyword_sort_and_pagination,
     visibility_scopes_every_read,

@@ -11,6 +11,8 @@ use leasehold_core::ports::*;
 use leasehold_core::seat::{Decision, DeviceRegistration, Registration};
 use leasehold_core::values::*;
 use leasehold_core::DomainError;
+mod common;
+
 use leasehold_store::testing::TestDatabase;
 use leasehold_store::StoreOptions;
 use std::collections::HashSet;
@@ -589,29 +591,6 @@ async fn reallocation_moves_a_seat_in_one_step(db: TestDatabase) {
         .items
         .iter()
         .any(|e| e.action == "seat.released" && e.after.as_ref().is_some_and(|a| a["reason"] == "reallocated")));
-}
-
-macro_rules! on_both_engines {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    super::$test(super::TestDatabase::sqlite()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    if let Some(db) = super::TestDatabase::postgres().await {
-                        super::$test(db).await;
-                    }
-                }
-            )*
-        }
-    };
 }
 
 on_both_engines!(

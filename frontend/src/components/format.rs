@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Duration, FixedOffset, Offset, Utc};
 use leasehold_core::access::ActorKind;
-use leasehold_core::values::{ApiScope, BillingStatus, LicenceSource, LicenceStatus, Plan, Role, SeatKind};
+use leasehold_core::values::{
+    ApiScope, BillingStatus, LicenceSource, LicenceStatus, Plan, QueuePolicy, Role, SeatKind,
+};
 
 /// Minor units with the currency: `€45.00`, `$1,250.00`, `CHF 45.00`, `¥4,500`.
 pub fn money(minor: i64, currency: &str) -> String {
@@ -179,6 +181,33 @@ pub fn seat_kind_label(kind: SeatKind) -> &'static str {
     match kind {
         SeatKind::Device => "device seats",
         SeatKind::Concurrent => "concurrent seats",
+    }
+}
+
+/// The policy as a choice in a dropdown.
+pub fn queue_policy_label(policy: QueuePolicy) -> &'static str {
+    match policy {
+        QueuePolicy::AutoGrant => "Queue, grant automatically",
+        QueuePolicy::Approval => "Queue for approval",
+        QueuePolicy::Refuse => "Refuse",
+    }
+}
+
+/// What the policy does, in one sentence.
+pub fn queue_policy_hint(policy: QueuePolicy) -> &'static str {
+    match policy {
+        QueuePolicy::AutoGrant => "Requests wait in line; the oldest gets the next seat that frees up.",
+        QueuePolicy::Approval => "Requests wait until an administrator approves them.",
+        QueuePolicy::Refuse => "Requests are turned away; nobody waits.",
+    }
+}
+
+/// `1 device`, `3 devices`.
+pub fn count_label(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
     }
 }
 

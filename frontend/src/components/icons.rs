@@ -31,6 +31,8 @@ pub enum Icon {
     SignOut,
     Alert,
     Info,
+    Block,
+    Swap,
 }
 
 impl Icon {
@@ -86,6 +88,8 @@ impl Icon {
             Icon::SignOut => &["M9 21H5V3h4", "M16 17l5-5-5-5", "M21 12H9"],
             Icon::Alert => &["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "M12 7.5v5.5", "M12 16.5v.01"],
             Icon::Info => &["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "M12 11v6", "M12 7.5v.01"],
+            Icon::Block => &["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "M5.6 5.6l12.8 12.8"],
+            Icon::Swap => &["M4 8h15", "M15 4l4 4-4 4", "M20 16H5", "M9 12l-4 4 4 4"],
         }
     }
 }

@@ -10,3 +10,4 @@ pub mod pagination;
 pub mod pills;
 pub mod state;
 pub mod toast;
+pub mod usage;

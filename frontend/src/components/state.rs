@@ -114,3 +114,15 @@ pub fn NoAccess(#[prop(into)] what: String) -> impl IntoView {
         </div>
     }
 }
+
+/// Moves the keyboard focus to the element with `id` (tabs, after arrow keys).
+pub fn focus_by_id(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(element) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = element.focus();
+    }
+}

@@ -224,9 +224,16 @@ fn details(l: &LicenceView, toasts: crate::components::toast::Toasts) -> impl In
         (Some(org), None) => org.clone(),
         (None, Some(user)) => user.clone(),
     };
+    let unassigned = l.status == LicenceStatus::Unassigned;
     let ends = match l.ends_at {
         Some(at) => format!("{} ({})", datetime(at), relative(at)),
+        // Its term starts when a customer redeems the coupon.
+        None if unassigned => "Starts when redeemed".into(),
         None => "No end date".into(),
+    };
+    let activated = match l.activated_at {
+        None if unassigned => "Not yet — when the coupon is redeemed".to_string(),
+        other => opt_datetime(other),
     };
     view! {
         <div class="detail-grid">
@@ -285,7 +292,7 @@ fn details(l: &LicenceView, toasts: crate::components::toast::Toasts) -> impl In
                     <dt>"Created"</dt>
                     <dd title=datetime_full(l.created_at)>{datetime(l.created_at)}</dd>
                     <dt>"Activated"</dt>
-                    <dd>{opt_datetime(l.activated_at)}</dd>
+                    <dd>{activated}</dd>
                     <dt>"Ends"</dt>
                     <dd data-testid="licence-ends">{ends}</dd>
                     <dt>"Redeemed"</dt>

@@ -1,6 +1,8 @@
 //! One module per screen.
 
 pub mod audit;
+pub mod dashboard;
+pub mod devices;
 pub mod licence_detail;
 pub mod licence_new;
 pub mod licences;
