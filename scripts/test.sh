@@ -21,6 +21,8 @@ cargo check --quiet -p leasehold-core --target wasm32-unknown-unknown
 step "unit, storage and API tests (SQLite and PostgreSQL)"
 # CI=true makes the PostgreSQL tests fail instead of skipping when it is down.
 cargo test 2>&1 | tee "$log/cargo.txt"
+# The console's own unit tests (formatting, pagination) run natively.
+cargo test -p leasehold-frontend 2>&1 | tee -a "$log/cargo.txt"
 
 step "the SPA"
 scripts/build-frontend.sh
