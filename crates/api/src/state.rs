@@ -3,7 +3,7 @@
 use crate::auth::Tokens;
 use crate::config::Settings;
 use crate::limits::Limits;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use leasehold_core::ports::Store;
 use std::sync::Arc;
 
@@ -16,7 +16,9 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Now, to the microsecond: what both engines store, so a value read back
+    /// equals the value written.
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }

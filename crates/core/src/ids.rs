@@ -66,4 +66,8 @@ id_type!(
     SeatId,
     /// A device waiting for a seat.
     SeatRequestId,
+    /// A member's concurrent seat: a lease that lapses unless renewed.
+    LeaseId,
+    /// A member waiting for a concurrent seat.
+    LeaseRequestId,
 );

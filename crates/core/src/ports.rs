@@ -6,12 +6,16 @@
 
 use crate::access::{Actor, Visibility};
 use crate::error::{DomainError, FieldError};
+use crate::ids::LeaseId;
 use crate::ids::{
     ApiKeyId, AuditEntryId, AuthSessionId, DeviceId, LicenceId, OrganisationId, PoolId, ProductId, SeatId,
     SeatRequestId, UserId,
 };
 use crate::licence::{Licence, Organisation, Product};
-use crate::seat::{Decision, Device, DeviceRegistration, Pool, Registration, Seat, SeatRequest};
+use crate::seat::{
+    Checkout, CheckoutOutcome, Decision, Device, DeviceRegistration, Lease, LeaseSettings, Pool, Registration, Seat,
+    SeatRequest,
+};
 use crate::values::{ApiScope, BillingStatus, Email, LicenceStatus, QueuePolicy, ReleaseReason, Role, SeatKind};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -365,6 +369,26 @@ pub struct PoolFilter {
     pub page: PageRequest,
 }
 
+/// A lease with the names the Sessions screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseDetails {
+    pub lease: Lease,
+    pub settings: LeaseSettings,
+    pub organisation_id: OrganisationId,
+    pub product_id: ProductId,
+    pub product_name: String,
+    pub user_email: String,
+    pub user_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LeaseFilter {
+    pub organisation: Option<OrganisationId>,
+    pub product: Option<ProductId>,
+    pub user: Option<UserId>,
+    pub page: PageRequest,
+}
+
 /// One change of a pool's held seats or capacity, or a denial: what reports integrate over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageEvent {
@@ -506,6 +530,44 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<(Device, Seat)>, StoreError>;
     /// A pool's usage events, oldest first.
     async fn usage_events(&self, pool: PoolId) -> Result<Vec<UsageEvent>, StoreError>;
+
+    // ------------------------------------------------------------ concurrent seats (leases)
+
+    /// A member asks for a concurrent seat from a client: the seat it holds from
+    /// that client (revived if lingering), a new one (a conditional update), a
+    /// place in the queue, or a refusal — in one transaction.
+    async fn checkout(&self, ctx: &WriteContext, checkout: &Checkout) -> Result<CheckoutOutcome, StoreError>;
+    /// Renews a live lease of the organisation (of `user`, when given); `None` when
+    /// it lapsed or ended. `activity` also moves the idle deadline.
+    async fn renew_lease(
+        &self,
+        ctx: &WriteContext,
+        organisation: OrganisationId,
+        lease: LeaseId,
+        user: Option<UserId>,
+        activity: bool,
+    ) -> Result<Option<(Lease, Pool)>, StoreError>;
+    /// Ends a lease: a logout lingers when the pool says so; anything else frees
+    /// the seat at once (to the oldest waiting request of an auto-granting pool).
+    async fn end_lease(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        lease: LeaseId,
+        reason: ReleaseReason,
+    ) -> Result<(), StoreError>;
+    /// Reclaims up to `limit` leases that lapsed, went idle or finished lingering
+    /// at `ctx.now`; each exactly once, even with several processes reaping.
+    async fn reap_leases(&self, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError>;
+    async fn lease(&self, vis: Visibility, id: LeaseId) -> Result<Option<LeaseDetails>, StoreError>;
+    async fn leases(&self, vis: Visibility, filter: &LeaseFilter) -> Result<Page<LeaseDetails>, StoreError>;
+    async fn set_lease_settings(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        pool: PoolId,
+        settings: LeaseSettings,
+    ) -> Result<Pool, StoreError>;
 
     /// Stored signing keys (key id, PKCS#8 private key), newest first.
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;

@@ -3,8 +3,12 @@
 //! oldest waiting request when the policy says so) are enforced by the store in
 //! single transactions; these types describe their results.
 
-use crate::ids::{DeviceId, LicenceId, OrganisationId, PoolId, ProductId, SeatId, SeatRequestId};
+use crate::ids::{
+    DeviceId, LeaseId, LeaseRequestId, LicenceId, OrganisationId, PoolId, ProductId, SeatId, SeatRequestId, UserId,
+};
 use crate::values::{QueuePolicy, RequestState};
+use crate::FieldError;
+use chrono::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +22,8 @@ pub struct Pool {
     pub capacity: i64,
     pub held: i64,
     pub queue_policy: QueuePolicy,
+    /// How concurrent seats of this pool are leased.
+    pub lease: LeaseSettings,
     pub created_at: DateTime<Utc>,
 }
 
@@ -103,6 +109,169 @@ pub enum Decision {
     Reject,
 }
 
+/// How a pool leases concurrent seats. The defaults suit a practice: a
+/// 15-minute lease renewed every 7½ minutes, 2 minutes' grace for a late
+/// heartbeat, no idle timeout, no linger after logout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseSettings {
+    pub lease_seconds: i64,
+    pub grace_seconds: i64,
+    /// Reclaim a seat whose client reports no activity for this long.
+    pub idle_seconds: Option<i64>,
+    /// Keep a logged-out seat this long for the same client to come back to.
+    pub linger_seconds: i64,
+}
+
+impl LeaseSettings {
+    pub const DEFAULT: LeaseSettings = LeaseSettings {
+        lease_seconds: 900,
+        grace_seconds: 120,
+        idle_seconds: None,
+        linger_seconds: 0,
+    };
+
+    /// Checks bounds: a lease of 1 minute to 24 hours, grace up to the lease,
+    /// idle timeout of 1 minute to 7 days, linger up to 1 hour.
+    pub fn check(self) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if !(60..=86_400).contains(&self.lease_seconds) {
+            errors.push(FieldError::new(
+                "lease_seconds",
+                "out_of_range",
+                "must be between 60 and 86400",
+            ));
+        }
+        if self.grace_seconds < 0 || self.grace_seconds > self.lease_seconds {
+            errors.push(FieldError::new(
+                "grace_seconds",
+                "out_of_range",
+                "must be between 0 and the lease length",
+            ));
+        }
+        if self.idle_seconds.is_some_and(|idle| !(60..=604_800).contains(&idle)) {
+            errors.push(FieldError::new(
+                "idle_seconds",
+                "out_of_range",
+                "must be between 60 and 604800",
+            ));
+        }
+        if !(0..=3_600).contains(&self.linger_seconds) {
+            errors.push(FieldError::new(
+                "linger_seconds",
+                "out_of_range",
+                "must be between 0 and 3600",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// When a lease renewed at `at` lapses: the lease and its grace.
+    pub fn expires_at(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        at + Duration::seconds(self.lease_seconds + self.grace_seconds)
+    }
+
+    /// When the client should renew: half-way through the lease, so one missed
+    /// heartbeat still leaves a second chance before the lease ends.
+    pub fn next_heartbeat_at(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        at + Duration::seconds(self.lease_seconds / 2)
+    }
+
+    /// When a lease whose client was last active at `at` goes idle.
+    pub fn idle_expires_at(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.idle_seconds.map(|idle| at + Duration::seconds(idle))
+    }
+}
+
+/// A member's concurrent seat from one client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub id: LeaseId,
+    pub pool_id: PoolId,
+    pub licence_id: LicenceId,
+    pub user_id: UserId,
+    pub client_id: String,
+    pub granted_at: DateTime<Utc>,
+    pub last_heartbeat_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub idle_expires_at: Option<DateTime<Utc>>,
+    pub released_at: Option<DateTime<Utc>>,
+    pub linger_until: Option<DateTime<Utc>>,
+}
+
+/// What support sees of a lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseState {
+    /// Renewed on time.
+    Active,
+    /// Past its lease, in grace: the next heartbeat saves it, or the reaper takes it.
+    Lapsing,
+    /// Renewed, but its client reports no activity for half the idle timeout.
+    Idle,
+    /// Logged out, held a little longer for the same client.
+    Lingering,
+}
+
+impl Lease {
+    pub fn state_at(&self, now: DateTime<Utc>, settings: &LeaseSettings) -> LeaseState {
+        if self.released_at.is_some() {
+            return LeaseState::Lingering;
+        }
+        if now > self.last_heartbeat_at + Duration::seconds(settings.lease_seconds) {
+            return LeaseState::Lapsing;
+        }
+        match settings.idle_seconds {
+            Some(idle) if now > self.last_activity_at + Duration::seconds(idle / 2) => LeaseState::Idle,
+            _ => LeaseState::Active,
+        }
+    }
+}
+
+/// A member (or an integration acting for one) asks for a concurrent seat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkout {
+    pub organisation_id: OrganisationId,
+    pub product_id: ProductId,
+    pub user_id: UserId,
+    pub client_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckoutOutcome {
+    /// The member holds a seat from this client; `new` is false for the seat it held already.
+    Granted {
+        lease: Lease,
+        pool: Pool,
+        new: bool,
+    },
+    Queued {
+        request_id: LeaseRequestId,
+        position: u64,
+    },
+    Refused {
+        pool: Pool,
+    },
+}
+
+/// Checks a client's self-description (an installation id, a browser tab id…).
+pub fn parse_client_id(input: &str) -> Result<String, FieldError> {
+    let client = input.trim();
+    if client.is_empty() || client.len() > 200 || client.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "client_id",
+            "invalid_client_id",
+            "1–200 printable characters",
+        ));
+    }
+    Ok(client.to_owned())
+}
+
 /// Checks a device's self-description.
 pub fn parse_fingerprint(input: &str) -> Result<String, crate::FieldError> {
     let fingerprint = input.trim();
@@ -130,11 +299,61 @@ mod tests {
             capacity: 3,
             held: 1,
             queue_policy: QueuePolicy::AutoGrant,
+            lease: LeaseSettings::DEFAULT,
             created_at: Utc::now(),
         };
         assert_eq!((pool.available(), pool.over_capacity()), (2, false));
         pool.capacity = 0;
         assert_eq!((pool.available(), pool.over_capacity()), (0, true));
+    }
+
+    #[test]
+    fn leases_lapse_after_lease_and_grace_and_renew_half_way() {
+        let at = Utc::now();
+        let settings = LeaseSettings::DEFAULT;
+        assert_eq!(settings.expires_at(at), at + Duration::seconds(1020));
+        assert_eq!(settings.next_heartbeat_at(at), at + Duration::seconds(450));
+        assert_eq!(settings.idle_expires_at(at), None);
+        let lease = Lease {
+            id: LeaseId::from_uuid(Uuid::nil()),
+            pool_id: PoolId::from_uuid(Uuid::nil()),
+            licence_id: LicenceId::from_uuid(Uuid::nil()),
+            user_id: UserId::from_uuid(Uuid::nil()),
+            client_id: "tab-1".into(),
+            granted_at: at,
+            last_heartbeat_at: at,
+            last_activity_at: at,
+            expires_at: settings.expires_at(at),
+            idle_expires_at: None,
+            released_at: None,
+            linger_until: None,
+        };
+        assert_eq!(
+            lease.state_at(at + Duration::seconds(899), &settings),
+            LeaseState::Active
+        );
+        assert_eq!(
+            lease.state_at(at + Duration::seconds(901), &settings),
+            LeaseState::Lapsing
+        );
+        let idle = LeaseSettings {
+            idle_seconds: Some(600),
+            ..settings
+        };
+        assert_eq!(lease.state_at(at + Duration::seconds(301), &idle), LeaseState::Idle);
+        assert!(LeaseSettings {
+            grace_seconds: 1000,
+            ..settings
+        }
+        .check()
+        .is_err());
+        assert!(LeaseSettings {
+            lease_seconds: 30,
+            ..settings
+        }
+        .check()
+        .is_err());
+        assert!(settings.check().is_ok());
     }
 
     #[test]

@@ -146,6 +146,14 @@ string_enum!(
         Released = "released",
         /// An administrator moved it to a waiting request.
         Reallocated = "reallocated",
+        /// The member logged out.
+        Logout = "logout",
+        /// No heartbeat within the lease and its grace.
+        Lapsed = "lapsed",
+        /// No activity within the pool's idle timeout.
+        Idle = "idle",
+        /// An administrator released it.
+        Forced = "forced",
     }
 );
 

@@ -998,6 +998,110 @@ impl Store for Engine {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    #[tracing::instrument(skip_all)]
+    async fn checkout(
+        &self,
+        ctx: &WriteContext,
+        checkout: &leasehold_core::seat::Checkout,
+    ) -> Result<leasehold_core::seat::CheckoutOutcome, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let outcome = checkout_lease(&mut tx, ctx, checkout).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn renew_lease(
+        &self,
+        ctx: &WriteContext,
+        organisation: OrganisationId,
+        lease: leasehold_core::ids::LeaseId,
+        user: Option<UserId>,
+        activity: bool,
+    ) -> Result<Option<(leasehold_core::seat::Lease, leasehold_core::seat::Pool)>, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let found = match visible_lease(&mut tx, Visibility::Organisation(organisation), lease.as_uuid()).await {
+            Ok(found) => found,
+            Err(StoreError::Domain(DomainError::NotFound(_))) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let (current, pool) = found;
+        if user.is_some_and(|user| user != current.user_id) {
+            return Ok(None);
+        }
+        if !renew(&mut tx, &current, &pool.lease, ctx.now, activity).await? {
+            return Ok(None);
+        }
+        let renewed = load_lease(&mut tx, lease.as_uuid()).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(renewed.map(|lease| (lease, pool)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn end_lease(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        lease: leasehold_core::ids::LeaseId,
+        reason: leasehold_core::values::ReleaseReason,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        end(&mut tx, ctx, vis, lease.as_uuid(), reason).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reap_leases(&self, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let reclaimed = reap(&mut tx, ctx, limit).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(reclaimed)
+    }
+
+    async fn lease(&self, vis: Visibility, id: leasehold_core::ids::LeaseId) -> Result<Option<LeaseDetails>, StoreError> {
+        Ok(leases_query(self.reader(), vis, &LeaseFilter::default(), Some(id)).await?.items.into_iter().next())
+    }
+
+    async fn leases(&self, vis: Visibility, filter: &LeaseFilter) -> Result<Page<LeaseDetails>, StoreError> {
+        leases_query(self.reader(), vis, filter, None).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_lease_settings(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        pool: PoolId,
+        settings: leasehold_core::seat::LeaseSettings,
+    ) -> Result<leasehold_core::seat::Pool, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let mut qb = QueryBuilder::<Db>::new("SELECT p.id FROM pools p WHERE p.id = ");
+        qb.push_bind(pool.as_uuid());
+        push_visibility(&mut qb, vis, "p.organisation_id", None);
+        let found: Option<Uuid> = qb.build_query_scalar().fetch_optional(&mut *tx).await.map_err(backend)?;
+        let id = found.ok_or(StoreError::Domain(DomainError::NotFound("pool")))?;
+        let before = load_pool(&mut tx, id).await?;
+        if before.lease != settings {
+            sqlx::query(
+                "UPDATE pools SET lease_seconds = $2, grace_seconds = $3, idle_seconds = $4, linger_seconds = $5 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(settings.lease_seconds)
+            .bind(settings.grace_seconds)
+            .bind(settings.idle_seconds)
+            .bind(settings.linger_seconds)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let after = load_pool(&mut tx, id).await?;
+            let (was, now) = (serde_json::json!(before.lease), serde_json::json!(settings));
+            record_audit(&mut tx, ctx, &after, "pool.updated", "pool", id, Some(was), Some(now)).await?;
+        }
+        let updated = load_pool(&mut tx, id).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(updated)
+    }
+
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         sqlx::query_as("SELECT kid, pkcs8 FROM signing_keys ORDER BY created_at DESC, kid DESC")
             .fetch_all(self.reader())

@@ -258,6 +258,10 @@ pub(crate) struct PoolRow {
     pub capacity: i64,
     pub held: i64,
     pub queue_policy: String,
+    pub lease_seconds: i64,
+    pub grace_seconds: i64,
+    pub idle_seconds: Option<i64>,
+    pub linger_seconds: i64,
     pub created_at: DateTime<Utc>,
 }
 
@@ -271,6 +275,12 @@ impl TryFrom<PoolRow> for leasehold_core::seat::Pool {
             capacity: row.capacity,
             held: row.held,
             queue_policy: parse("queue_policy", &row.queue_policy, QueuePolicy::parse)?,
+            lease: leasehold_core::seat::LeaseSettings {
+                lease_seconds: row.lease_seconds,
+                grace_seconds: row.grace_seconds,
+                idle_seconds: row.idle_seconds,
+                linger_seconds: row.linger_seconds,
+            },
             created_at: row.created_at,
         })
     }
@@ -427,6 +437,75 @@ impl From<UsageRow> for leasehold_core::ports::UsageEvent {
             capacity: row.capacity,
             subject_id: row.subject_id,
             reason: row.reason,
+        }
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct LeaseRow {
+    pub id: Uuid,
+    pub pool_id: Uuid,
+    pub licence_id: Uuid,
+    pub user_id: Uuid,
+    pub client_id: String,
+    pub granted_at: DateTime<Utc>,
+    pub last_heartbeat_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub idle_expires_at: Option<DateTime<Utc>>,
+    pub released_at: Option<DateTime<Utc>>,
+    pub linger_until: Option<DateTime<Utc>>,
+}
+
+impl From<LeaseRow> for leasehold_core::seat::Lease {
+    fn from(row: LeaseRow) -> Self {
+        Self {
+            id: row.id.into(),
+            pool_id: row.pool_id.into(),
+            licence_id: row.licence_id.into(),
+            user_id: row.user_id.into(),
+            client_id: row.client_id,
+            granted_at: row.granted_at,
+            last_heartbeat_at: row.last_heartbeat_at,
+            last_activity_at: row.last_activity_at,
+            expires_at: row.expires_at,
+            idle_expires_at: row.idle_expires_at,
+            released_at: row.released_at,
+            linger_until: row.linger_until,
+        }
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct LeaseDetailsRow {
+    #[sqlx(flatten)]
+    pub lease: LeaseRow,
+    pub organisation_id: Uuid,
+    pub product_id: Uuid,
+    pub lease_seconds: i64,
+    pub grace_seconds: i64,
+    pub idle_seconds: Option<i64>,
+    pub linger_seconds: i64,
+    pub product_name: String,
+    pub user_email: String,
+    pub user_name: String,
+}
+
+impl From<LeaseDetailsRow> for leasehold_core::ports::LeaseDetails {
+    fn from(row: LeaseDetailsRow) -> Self {
+        Self {
+            lease: row.lease.into(),
+            settings: leasehold_core::seat::LeaseSettings {
+                lease_seconds: row.lease_seconds,
+                grace_seconds: row.grace_seconds,
+                idle_seconds: row.idle_seconds,
+                linger_seconds: row.linger_seconds,
+            },
+            organisation_id: row.organisation_id.into(),
+            product_id: row.product_id.into(),
+            product_name: row.product_name,
+            user_email: row.user_email,
+            user_name: row.user_name,
         }
     }
 }

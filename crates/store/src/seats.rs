@@ -5,7 +5,8 @@
 use leasehold_core::seat::{Decision, Device, DeviceRegistration, Pool, Registration, Seat};
 use leasehold_core::values::{QueuePolicy, ReleaseReason};
 
-const POOL_COLUMNS: &str = "p.id, p.organisation_id, p.product_id, p.capacity, p.held, p.queue_policy, p.created_at";
+const POOL_COLUMNS: &str = "p.id, p.organisation_id, p.product_id, p.capacity, p.held, p.queue_policy, \
+     p.lease_seconds, p.grace_seconds, p.idle_seconds, p.linger_seconds, p.created_at";
 const DEVICE_COLUMNS: &str = "d.id, d.organisation_id, d.fingerprint, d.name, d.created_at, d.last_seen_at, d.blocked_at";
 const SEAT_COLUMNS: &str = "s.id, s.pool_id, s.licence_id, s.device_id, s.granted_at";
 const REQUEST_DETAILS: &str = "SELECT r.id, r.pool_id, r.device_id, r.state, r.requested_at, r.resolved_at, r.seat_id, \
@@ -155,21 +156,9 @@ async fn take_seat(conn: &mut Conn, pool: Uuid) -> Result<bool, StoreError> {
 }
 
 /// After [`take_seat`] succeeded: the seat row, its event and its audit entry.
-/// The seat names the pool's active licence that runs longest (perpetual first):
-/// an index lookup, not a count of the seats each licence holds.
 async fn grant_seat(conn: &mut Conn, ctx: &WriteContext, pool_id: Uuid, device: Uuid, why: &str) -> Result<(Seat, Pool), StoreError> {
     let pool = load_pool(conn, pool_id).await?;
-    let licence: Uuid = sqlx::query_scalar(
-        "SELECT l.id FROM licences l WHERE l.owner_organisation_id = $1 AND l.product_id = $2 AND l.status = 'active' \
-         AND (l.ends_at IS NULL OR l.ends_at > $3) \
-         ORDER BY CASE WHEN l.ends_at IS NULL THEN 0 ELSE 1 END, l.ends_at DESC, l.created_at, l.id LIMIT 1",
-    )
-    .bind(pool.organisation_id.as_uuid())
-    .bind(pool.product_id.as_uuid())
-    .bind(ctx.now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(backend)?;
+    let licence = pick_licence(conn, &pool, ctx.now).await?;
     let seat = Seat {
         id: leasehold_core::ids::SeatId::from_uuid(Uuid::now_v7()),
         pool_id: pool.id,
@@ -190,6 +179,22 @@ async fn grant_seat(conn: &mut Conn, ctx: &WriteContext, pool_id: Uuid, device: 
     let after = serde_json::json!({"seat_id": seat.id, "device_id": device, "licence_id": licence, "held": pool.held});
     record_audit(conn, ctx, &pool, "seat.granted", "device", device, None, Some(after)).await?;
     Ok((seat, pool))
+}
+
+/// The licence a new seat is drawn from: the pool's active licence that runs
+/// longest (perpetual first) — an index lookup, not a count of seats per licence.
+async fn pick_licence(conn: &mut Conn, pool: &Pool, now: DateTime<Utc>) -> Result<Uuid, StoreError> {
+    sqlx::query_scalar(
+        "SELECT l.id FROM licences l WHERE l.owner_organisation_id = $1 AND l.product_id = $2 AND l.status = 'active' \
+         AND (l.ends_at IS NULL OR l.ends_at > $3) \
+         ORDER BY CASE WHEN l.ends_at IS NULL THEN 0 ELSE 1 END, l.ends_at DESC, l.created_at, l.id LIMIT 1",
+    )
+    .bind(pool.organisation_id.as_uuid())
+    .bind(pool.product_id.as_uuid())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)
 }
 
 /// Deletes a seat and gives its place back to the pool.
@@ -245,12 +250,18 @@ async fn grant_waiting(conn: &mut Conn, ctx: &WriteContext, pool_id: Uuid) -> Re
         .fetch_optional(&mut *conn)
         .await
         .map_err(backend)?;
-        let Some((request, device)) = next else { return Ok(()) };
-        if !take_seat(conn, pool_id).await? {
+        if let Some((request, device)) = next {
+            if !take_seat(conn, pool_id).await? {
+                return Ok(());
+            }
+            let (seat, pool) = grant_seat(conn, ctx, pool_id, device, "queue").await?;
+            settle_request(conn, ctx, &pool, request, device, &seat, "seat_request.granted").await?;
+            continue;
+        }
+        // A concurrent product's pool queues members instead of devices.
+        if !grant_next_lease_request(conn, ctx, pool_id).await? {
             return Ok(());
         }
-        let (seat, pool) = grant_seat(conn, ctx, pool_id, device, "queue").await?;
-        settle_request(conn, ctx, &pool, request, device, &seat, "seat_request.granted").await?;
     }
 }
 

@@ -80,3 +80,4 @@ const SKIP_LOCKED: &str = "";
 
 include!("engine.rs");
 include!("seats.rs");
+include!("leases.rs");
