@@ -18,7 +18,7 @@ use leasehold_core::access::Principal;
 use leasehold_core::ids::{AuthSessionId, OrganisationId, UserId};
 use leasehold_core::ports::Store;
 use leasehold_core::values::Role;
-use leasehold_core::wire::{Jwk, Jwks, SeatClaims};
+use leasehold_core::wire::{Jwk, Jwks, SeatClaims, SessionClaims};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -119,6 +119,22 @@ impl Tokens {
         jsonwebtoken::encode(&header, claims, &self.encoding).map_err(ApiError::internal)
     }
 
+    /// Signs a session's seat token.
+    pub fn issue_session(&self, claims: &SessionClaims) -> Result<String, ApiError> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// Checks a session token's signature, issuer, audience and expiry.
+    pub fn verify_session(&self, token: &str) -> Result<SessionClaims, jsonwebtoken::errors::Error> {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[SEAT_AUDIENCE]);
+        validation.leeway = 0;
+        jsonwebtoken::decode::<SessionClaims>(token, &self.decoding, &validation).map(|data| data.claims)
+    }
+
     /// Checks a seat token's signature, issuer, audience and expiry.
     pub fn verify_seat(&self, token: &str) -> Result<SeatClaims, jsonwebtoken::errors::Error> {
         let mut validation = Validation::new(Algorithm::EdDSA);
@@ -151,6 +167,18 @@ impl Tokens {
             .map(|data| data.claims)
             .map_err(|_| ApiError::Unauthorized("the access token is invalid or expired"))
     }
+}
+
+/// The `kind` claim of a seat token (`device` or `session`), read without
+/// verifying: only to pick the verification that follows.
+pub fn token_kind(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Kind {
+        kind: Option<String>,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice::<Kind>(&bytes).ok()?.kind
 }
 
 /// 32 random bytes, base64url.

@@ -29,6 +29,8 @@ pub struct Settings {
     pub expiring_soon_days: i64,
     /// Lifetime of a seat token; apps renew it with heartbeats.
     pub seat_token_hours: i64,
+    /// How often the reaper reclaims lapsed leases.
+    pub reaper_interval_seconds: u64,
     /// Sign-in attempts per minute per client address.
     pub login_per_minute: u32,
     /// Coupon redemption attempts per minute per client address.
@@ -54,6 +56,7 @@ impl Settings {
                 leasehold_core::licence::DEFAULT_EXPIRING_SOON_DAYS,
             )?
             .set_default("seat_token_hours", 72)?
+            .set_default("reaper_interval_seconds", 5)?
             .set_default("login_per_minute", 10)?
             .set_default("redeem_per_minute", 10)?
             .set_default("sqlite_durable", false)?
@@ -84,6 +87,7 @@ impl Settings {
             session_days: 30,
             expiring_soon_days: leasehold_core::licence::DEFAULT_EXPIRING_SOON_DAYS,
             seat_token_hours: 72,
+            reaper_interval_seconds: 5,
             login_per_minute: 1000,
             redeem_per_minute: 1000,
             sqlite_durable: false,

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod jobs;
 pub mod limits;
 pub mod openapi;
 pub mod routes;

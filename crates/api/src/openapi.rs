@@ -25,6 +25,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
         (name = "audit", description = "The audit log"),
         (name = "pools", description = "Seats per organisation and product"),
         (name = "devices", description = "Device seats, the request queue, block and reallocate"),
+        (name = "sessions", description = "Concurrent seats: leases kept by heartbeats"),
         (name = "seats", description = "Seat tokens: the signing keys and online validation"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -99,6 +100,11 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(seat_requests::reject_seat_request)
                 .service(seat_requests::reallocate_seat)
                 .service(seats::validate_seat)
+                .service(sessions::create_session)
+                .service(sessions::list_sessions)
+                .service(sessions::get_session)
+                .service(sessions::heartbeat_session)
+                .service(sessions::delete_session)
                 .default_service(actix_web::web::to(unknown_route)),
         );
 }

@@ -36,6 +36,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    reaper: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -103,7 +104,14 @@ impl Application {
         .map_err(ApiError::internal)?
         .shutdown_timeout(10)
         .run();
-        Ok(Self { port, server, state })
+        let interval = std::time::Duration::from_secs(state.settings.reaper_interval_seconds.max(1));
+        let reaper = crate::jobs::spawn_reaper(state.clone(), interval);
+        Ok(Self {
+            port,
+            server,
+            state,
+            reaper,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -114,7 +122,10 @@ impl Application {
         &self.state
     }
 
+    /// Serves until the server stops (Ctrl-C drains requests first), then stops the jobs.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.reaper.abort();
+        result
     }
 }

@@ -120,6 +120,31 @@ pub fn pool(d: leasehold_core::ports::PoolDetails) -> PoolView {
         over_capacity: d.pool.over_capacity(),
         queue_policy: d.pool.queue_policy,
         waiting: d.waiting,
+        lease_seconds: d.pool.lease.lease_seconds,
+        grace_seconds: d.pool.lease.grace_seconds,
+        idle_seconds: d.pool.lease.idle_seconds,
+        linger_seconds: d.pool.lease.linger_seconds,
+    }
+}
+
+pub fn session(d: leasehold_core::ports::LeaseDetails, now: DateTime<Utc>) -> SessionView {
+    SessionView {
+        state: d.lease.state_at(now, &d.settings),
+        id: d.lease.id,
+        pool_id: d.lease.pool_id,
+        organisation_id: d.organisation_id,
+        product_id: d.product_id,
+        product_name: d.product_name,
+        user_id: d.lease.user_id,
+        user_email: d.user_email,
+        user_name: d.user_name,
+        client_id: d.lease.client_id,
+        granted_at: d.lease.granted_at,
+        last_heartbeat_at: d.lease.last_heartbeat_at,
+        last_activity_at: d.lease.last_activity_at,
+        expires_at: d.lease.expires_at,
+        idle_expires_at: d.lease.idle_expires_at,
+        linger_until: d.lease.linger_until,
     }
 }
 

@@ -228,6 +228,7 @@ async fn admins_approve_reject_and_reallocate(db: TestDatabase) {
             pool,
             &UpdatePool {
                 queue_policy: Some(QueuePolicy::Approval),
+                ..Default::default()
             },
         )
         .await);

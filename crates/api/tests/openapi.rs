@@ -78,6 +78,10 @@ fn every_contract_route_is_documented() {
         ("post", "/v1/seat-requests/{id}/reject"),
         ("get", "/.well-known/jwks.json"),
         ("post", "/v1/seats/validate"),
+        ("post", "/v1/sessions"),
+        ("get", "/v1/sessions"),
+        ("post", "/v1/sessions/{id}/heartbeat"),
+        ("delete", "/v1/sessions/{id}"),
     ] {
         assert!(
             documented.contains(&(method.to_owned(), path.to_owned())),

@@ -11,7 +11,9 @@
 //! # Ok(()) }
 //! ```
 
-use leasehold_core::ids::{ApiKeyId, DeviceId, LicenceId, OrganisationId, PoolId, ProductId, SeatRequestId, UserId};
+use leasehold_core::ids::{
+    ApiKeyId, DeviceId, LeaseId, LicenceId, OrganisationId, PoolId, ProductId, SeatRequestId, UserId,
+};
 use leasehold_core::wire::*;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -439,6 +441,50 @@ impl Client {
         self.post("/v1/seats/validate", &ValidateSeat { token: token.into() })
             .await
     }
+
+    // ------------------------------------------------------------ concurrent sessions
+
+    /// Checks out a concurrent seat: a grant (200 held already, 201 new) or a place in the queue (202).
+    pub async fn create_session(&self, body: &CreateSession) -> Result<Checkout, ClientError> {
+        let response = self
+            .send::<serde_json::Value>(self.request(Method::POST, "/v1/sessions").json(body))
+            .await?;
+        let decode = |e: serde_json::Error| ClientError::Decode(e.to_string());
+        Ok(match response.status {
+            202 => Checkout::Queued(serde_json::from_value(response.body).map_err(decode)?),
+            status => Checkout::Granted {
+                new: status == 201,
+                grant: serde_json::from_value(response.body).map_err(decode)?,
+            },
+        })
+    }
+
+    pub async fn heartbeat_session(&self, id: LeaseId, activity: bool) -> Result<SessionGrant, ClientError> {
+        self.post(&format!("/v1/sessions/{id}/heartbeat"), &SessionHeartbeat { activity })
+            .await
+    }
+
+    /// Logs out (the holder) or force-releases (an administrator).
+    pub async fn delete_session(&self, id: LeaseId) -> Result<(), ClientError> {
+        self.send::<()>(self.request(Method::DELETE, &format!("/v1/sessions/{id}")))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn list_sessions(&self, query: &SessionQuery) -> Result<Page<SessionView>, ClientError> {
+        self.get("/v1/sessions", query).await
+    }
+
+    pub async fn get_session(&self, id: LeaseId) -> Result<SessionView, ClientError> {
+        self.get(&format!("/v1/sessions/{id}"), &()).await
+    }
+}
+
+/// What `create_session` came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checkout {
+    Granted { grant: SessionGrant, new: bool },
+    Queued(SessionQueued),
 }
 
 /// What `register_device` came to.

@@ -261,6 +261,26 @@ impl Principal {
         }
     }
 
+    /// Check out a concurrent seat: a customer user for themselves, or an
+    /// organisation's key with `sessions:write` for one of its members.
+    pub fn may_check_out(&self) -> Result<(OrganisationId, Option<UserId>), DomainError> {
+        match self {
+            Principal::User {
+                id,
+                organisation_id: Some(org),
+                role,
+                ..
+            } if !role.is_vendor() => Ok((*org, Some(*id))),
+            Principal::ApiKey {
+                organisation_id: Some(org),
+                ..
+            } if self.has_scope(ApiScope::SessionsWrite) => Ok((*org, None)),
+            _ => Err(DomainError::Forbidden(
+                "checking out a seat is for an organisation's members and integrations",
+            )),
+        }
+    }
+
     /// Revoke, block and unblock devices, answer requests, set queue policies:
     /// customer administrators and the vendor's staff.
     pub fn may_manage_seats(&self) -> Result<(), DomainError> {

@@ -5,8 +5,10 @@
 use crate::access::ActorKind;
 use crate::error::FieldError;
 use crate::ids::{
-    ApiKeyId, AuditEntryId, DeviceId, LicenceId, OrganisationId, PoolId, ProductId, SeatId, SeatRequestId, UserId,
+    ApiKeyId, AuditEntryId, DeviceId, LeaseId, LeaseRequestId, LicenceId, OrganisationId, PoolId, ProductId, SeatId,
+    SeatRequestId, UserId,
 };
+use crate::seat::LeaseState;
 use crate::values::{
     ApiScope, BillingStatus, LicenceSource, LicenceStatus, Plan, QueuePolicy, RequestState, Role, SeatKind,
 };
@@ -418,6 +420,14 @@ pub struct PoolView {
     pub queue_policy: QueuePolicy,
     /// Requests waiting in the queue.
     pub waiting: u64,
+    /// Concurrent seats: the lease a checkout or heartbeat grants.
+    pub lease_seconds: i64,
+    /// Concurrent seats: how late a heartbeat may come before the seat is reclaimed.
+    pub grace_seconds: i64,
+    /// Concurrent seats: reclaim after this long without reported activity (`null`: never).
+    pub idle_seconds: Option<i64>,
+    /// Concurrent seats: how long a logged-out seat waits for the same client.
+    pub linger_seconds: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -426,6 +436,18 @@ pub struct UpdatePool {
     /// `auto_grant` (default), `approval` or `refuse`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_policy: Option<QueuePolicy>,
+    /// 60–86400 seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_seconds: Option<i64>,
+    /// 0 up to the lease length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_seconds: Option<i64>,
+    /// 60–604800 seconds; 0 turns the idle timeout off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_seconds: Option<i64>,
+    /// 0–3600 seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linger_seconds: Option<i64>,
 }
 
 /// Query of `GET /v1/pools`.
@@ -603,10 +625,119 @@ pub struct SeatValidity {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+// ---------------------------------------------------------------- concurrent sessions
+
+/// A member asks for a concurrent seat (a member for themselves; an integration
+/// with `sessions:write` for a member of its organisation).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateSession {
+    pub product_id: ProductId,
+    /// The member; integrations must name one, members may leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    /// Which installation or browser asks: the same member and client get the same seat.
+    pub client_id: String,
+}
+
+/// A concurrent seat: renew it before `next_heartbeat_at`; it lapses at `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionGrant {
+    pub id: LeaseId,
+    pub pool_id: PoolId,
+    pub product_id: ProductId,
+    pub licence_id: LicenceId,
+    pub user_id: UserId,
+    pub client_id: String,
+    /// EdDSA JWT naming the session, member, licence and expiry.
+    pub seat_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub next_heartbeat_at: DateTime<Utc>,
+}
+
+/// No seat was free: the member waits in the pool's queue; asking again says when it was granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionQueued {
+    pub request_id: LeaseRequestId,
+    pub queue_position: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionHeartbeat {
+    /// The member did something since the last heartbeat (moves the idle deadline).
+    #[serde(default)]
+    pub activity: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionView {
+    pub id: LeaseId,
+    pub pool_id: PoolId,
+    pub organisation_id: OrganisationId,
+    pub product_id: ProductId,
+    pub product_name: String,
+    pub user_id: UserId,
+    pub user_email: String,
+    pub user_name: String,
+    pub client_id: String,
+    pub granted_at: DateTime<Utc>,
+    pub last_heartbeat_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub idle_expires_at: Option<DateTime<Utc>>,
+    pub linger_until: Option<DateTime<Utc>>,
+    /// `active`, `lapsing` (in grace), `idle` or `lingering` (logged out).
+    pub state: LeaseState,
+}
+
+/// Query of `GET /v1/sessions`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct SessionQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}
+
+/// The claims of a session's seat token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionClaims {
+    /// `session`.
+    pub kind: String,
+    /// The member.
+    pub sub: UserId,
+    /// The session.
+    pub jti: LeaseId,
+    pub client: String,
+    pub licence: LicenceId,
+    pub pool: PoolId,
+    pub product: ProductId,
+    pub organisation: OrganisationId,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
 /// The claims of a seat token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeatClaims {
+    /// `device`.
+    #[serde(default = "device_kind")]
+    pub kind: String,
     /// The device.
     pub sub: DeviceId,
     /// The seat.
@@ -619,6 +750,10 @@ pub struct SeatClaims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+}
+
+fn device_kind() -> String {
+    "device".into()
 }
 
 /// A JSON Web Key Set of the server's seat-token signing keys.

@@ -297,6 +297,7 @@ fn policy_select(
         spawn_local(async move {
             let body = UpdatePool {
                 queue_policy: Some(policy),
+                ..Default::default()
             };
             let result = api::call(async |c| c.update_pool(id, &body).await).await;
             busy.try_set(false);

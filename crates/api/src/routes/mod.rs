@@ -13,6 +13,7 @@ pub mod pools;
 pub mod products;
 pub mod seat_requests;
 pub mod seats;
+pub mod sessions;
 pub mod users;
 
 use crate::auth::Authenticated;

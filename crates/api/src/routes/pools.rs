@@ -1,5 +1,5 @@
 use crate::error::ApiError;
-use crate::service::{seats, Caller};
+use crate::service::{sessions, Caller};
 use crate::state::AppState;
 use crate::views;
 use actix_web::{get, patch, web, HttpResponse};
@@ -50,11 +50,13 @@ pub async fn get_pool(
     Ok(HttpResponse::Ok().json(views::pool(pool)))
 }
 
-/// Changes a pool's settings: the queue policy (`auto_grant`, `approval`, `refuse`).
+/// Changes a pool's settings: the queue policy (`auto_grant`, `approval`,
+/// `refuse`) and, for concurrent seats, the lease, grace, idle timeout and linger.
 #[utoipa::path(tag = "pools", params(("id" = PoolId, Path)), request_body = UpdatePool, security(("bearer" = [])), responses(
     (status = 200, body = PoolView),
     (status = 403, body = Problem),
     (status = 404, body = Problem),
+    (status = 422, body = Problem),
 ))]
 #[patch("/pools/{id}")]
 pub async fn update_pool(
@@ -64,13 +66,11 @@ pub async fn update_pool(
     body: web::Json<UpdatePool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let pool = match body.queue_policy {
-        Some(policy) => seats::set_queue_policy(&state, &caller, id, policy).await?,
-        None => state
-            .store
-            .pool(caller.principal.visibility(), id)
-            .await?
-            .ok_or(ApiError::Domain(DomainError::NotFound("pool")))?,
-    };
+    sessions::update_pool(&state, &caller, id, &body).await?;
+    let pool = state
+        .store
+        .pool(caller.principal.visibility(), id)
+        .await?
+        .ok_or(ApiError::Domain(DomainError::NotFound("pool")))?;
     Ok(HttpResponse::Ok().json(views::pool(pool)))
 }

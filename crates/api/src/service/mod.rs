@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod licences;
 pub mod products;
 pub mod seats;
+pub mod sessions;
 pub mod sign_in;
 
 use crate::error::ApiError;

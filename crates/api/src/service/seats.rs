@@ -5,11 +5,11 @@ use super::{Caller, Idempotency};
 use crate::error::ApiError;
 use crate::state::AppState;
 use chrono::Duration;
-use leasehold_core::ids::{DeviceId, PoolId, ProductId, SeatRequestId};
+use leasehold_core::ids::{DeviceId, ProductId, SeatRequestId};
+use leasehold_core::ports::RequestDetails;
 use leasehold_core::ports::StoreError;
-use leasehold_core::ports::{PoolDetails, RequestDetails};
 use leasehold_core::seat::{parse_fingerprint, Decision, Device, DeviceRegistration, Pool, Registration, Seat};
-use leasehold_core::values::{optional_text, QueuePolicy, ReleaseReason};
+use leasehold_core::values::{optional_text, ReleaseReason};
 use leasehold_core::wire::{RegisterDevice, SeatClaims, SeatGrant, SeatQueued, SeatValidity};
 use leasehold_core::{error::Validator, DomainError};
 
@@ -31,6 +31,7 @@ pub fn seat_grant(
 ) -> Result<SeatGrant, ApiError> {
     let expires_at = now + Duration::hours(state.settings.seat_token_hours);
     let claims = SeatClaims {
+        kind: "device".into(),
         sub: device.id,
         jti: seat.id,
         licence: seat.licence_id,
@@ -235,25 +236,6 @@ pub async fn reallocate(
         .await?)
 }
 
-pub async fn set_queue_policy(
-    state: &AppState,
-    caller: &Caller,
-    pool: PoolId,
-    policy: QueuePolicy,
-) -> Result<PoolDetails, ApiError> {
-    caller.principal.may_manage_seats()?;
-    let vis = caller.principal.visibility();
-    state
-        .store
-        .set_queue_policy(&caller.write_context(), vis, pool, policy)
-        .await?;
-    state
-        .store
-        .pool(vis, pool)
-        .await?
-        .ok_or(ApiError::Domain(DomainError::NotFound("pool")))
-}
-
 /// Online validation: the signature and expiry, then whether the seat still holds.
 pub async fn validate(state: &AppState, token: &str) -> Result<SeatValidity, ApiError> {
     let invalid = |code: &str| SeatValidity {
@@ -263,6 +245,9 @@ pub async fn validate(state: &AppState, token: &str) -> Result<SeatValidity, Api
         device_id: None,
         expires_at: None,
     };
+    if crate::auth::token_kind(token).as_deref() == Some("session") {
+        return super::sessions::validate(state, token).await;
+    }
     let claims = match state.tokens.verify_seat(token) {
         Ok(claims) => claims,
         Err(error) if matches!(error.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) => {

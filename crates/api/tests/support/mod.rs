@@ -16,6 +16,8 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub base: String,
+    /// The server's state, for what a test does behind its back (the reaper at a later time).
+    pub state: leasehold_api::state::AppState,
     _db: TestDatabase,
 }
 
@@ -29,10 +31,10 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("bootstrap: {e}"));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-        let app = Application::with_listener(state, listener).unwrap_or_else(|e| panic!("{e}"));
+        let app = Application::with_listener(state.clone(), listener).unwrap_or_else(|e| panic!("{e}"));
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        Self { base, _db: db }
+        Self { base, state, _db: db }
     }
 
     pub fn anonymous(&self) -> Client {

@@ -1,0 +1,52 @@
+//! Background work. Each job is safe when several processes run it: the store
+//! claims rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the single writer on
+//! SQLite) and frees each at most once.
+
+use crate::state::AppState;
+use leasehold_core::access::Actor;
+use leasehold_core::ports::WriteContext;
+use std::time::Duration;
+
+/// Leases reclaimed per transaction; a backlog is drained batch by batch.
+const REAP_BATCH: u32 = 500;
+
+/// Reclaims lapsed, idle and finished-lingering leases every `interval`, so a
+/// closed browser holds a seat for at most one lease (plus grace) and one interval.
+pub fn spawn_reaper(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            reap_once(&state).await;
+        }
+    })
+}
+
+/// One pass of the reaper at the current time.
+pub async fn reap_once(state: &AppState) -> u64 {
+    let ctx = WriteContext {
+        actor: Actor::SYSTEM,
+        request_id: None,
+        now: state.now(),
+    };
+    let mut total = 0;
+    loop {
+        match state.store.reap_leases(&ctx, REAP_BATCH).await {
+            Ok(reclaimed) => {
+                total += reclaimed;
+                if reclaimed < u64::from(REAP_BATCH) {
+                    break;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "the lease reaper failed; it tries again next tick");
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        tracing::info!(reclaimed = total, "reclaimed lapsed leases");
+    }
+    total
+}
