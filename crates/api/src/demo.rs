@@ -10,7 +10,7 @@ use leasehold_core::access::{Actor, Visibility};
 use leasehold_core::ids::{LicenceId, OrganisationId, ProductId};
 use leasehold_core::licence::{Licence, Organisation, Owner, Product};
 use leasehold_core::ports::{AuditRecord, Change, ChangeSet, ListFilter, WriteContext};
-use leasehold_core::seat::{DeviceRegistration, Registration};
+use leasehold_core::seat::{Checkout, DeviceRegistration, Registration};
 use leasehold_core::values::{CouponCode, Email, LicenceSource, Plan, Role, SeatKind};
 use rand::RngCore;
 use uuid::Uuid;
@@ -368,6 +368,26 @@ pub async fn seed(state: &AppState) -> Result<bool, ApiError> {
             .store
             .block_device(&system_context(now), Visibility::Everything, lost)
             .await?;
+    }
+    // Northwind's floating viewer seats: members signed in from their clients.
+    let mut members = vec![(nurse.id, "reception-pc-1", 12)];
+    for (email, name, client, minutes_ago) in [
+        ("dr.ahmed@northwind.example", "Dr Samira Ahmed", "surgery-laptop", 3),
+        ("dr.kowalski@northwind.example", "Dr Piotr Kowalski", "home-office", 9),
+        ("reception@northwind.example", "Front Reception", "reception-pc-2", 1),
+    ] {
+        let user = create_user_as_system(state, email, name, DEMO_PASSWORD, Role::Member, Some(northwind.id)).await?;
+        members.push((user.id, client, minutes_ago));
+    }
+    for (user, client, minutes_ago) in members {
+        let checkout = Checkout {
+            organisation_id: northwind.id,
+            product_id: viewer.id,
+            user_id: user,
+            client_id: client.to_owned(),
+        };
+        let at = now - Duration::minutes(minutes_ago);
+        state.store.checkout(&system_context(at), &checkout).await?;
     }
     let organisations = state
         .store
