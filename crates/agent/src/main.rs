@@ -4,9 +4,9 @@
 
 use clap::{Parser, Subcommand};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use leasehold_client::{Client, Registration};
-use leasehold_core::ids::{DeviceId, ProductId};
-use leasehold_core::wire::{Jwks, RegisterDevice, SeatClaims, SeatGrant};
+use leasehold_client::{Checkout, Client, Registration};
+use leasehold_core::ids::{DeviceId, ProductId, UserId};
+use leasehold_core::wire::{CreateSession, Jwks, RegisterDevice, SeatClaims, SeatGrant, SessionGrant};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +60,24 @@ enum Command {
     },
     /// Give the seat back.
     Release,
+    /// A desktop app's concurrent seat: check out, renew in a loop, release on
+    /// Ctrl-C (or after --for seconds).
+    Session {
+        #[arg(long)]
+        product: ProductId,
+        /// The member (needed with an integration key that has sessions:write).
+        #[arg(long)]
+        user: Option<UserId>,
+        /// This installation; defaults to the host name.
+        #[arg(long)]
+        client: Option<String>,
+        /// Release after this many seconds instead of waiting for Ctrl-C.
+        #[arg(long = "for")]
+        duration: Option<u64>,
+        /// Renew every N seconds instead of when the server asks.
+        #[arg(long)]
+        every: Option<u64>,
+    },
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -85,7 +103,7 @@ impl State {
     }
 }
 
-fn client(cli: &Cli) -> Result<Client, String> {
+fn client_for(cli: &Cli) -> Result<Client, String> {
     let key = cli
         .key
         .as_deref()
@@ -129,7 +147,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             name,
             wait,
         } => {
-            let api = client(&cli)?;
+            let api = client_for(&cli)?;
             let fingerprint = fingerprint
                 .clone()
                 .or(state.fingerprint.clone())
@@ -194,7 +212,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Heartbeat { every } => {
-            let api = client(&cli)?;
+            let api = client_for(&cli)?;
             let (device, product) = state
                 .device_id
                 .zip(state.product_id)
@@ -211,8 +229,23 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
             }
         }
+        Command::Session {
+            product,
+            user,
+            client,
+            duration,
+            every,
+        } => {
+            let api = client_for(&cli)?;
+            let body = CreateSession {
+                product_id: *product,
+                user_id: *user,
+                client_id: client.clone().unwrap_or_else(host_name),
+            };
+            run_session(&api, body, *duration, *every).await
+        }
         Command::Release => {
-            let api = client(&cli)?;
+            let api = client_for(&cli)?;
             let device = state.device_id.ok_or("no device yet: run register")?;
             let released = api
                 .release_device(device, state.product_id)
@@ -223,6 +256,50 @@ async fn run(cli: Cli) -> Result<(), String> {
             state.save(&cli.state)
         }
     }
+}
+
+/// Checks out, keeps the seat with heartbeats, and releases it at the end.
+async fn run_session(
+    api: &Client,
+    body: CreateSession,
+    duration: Option<u64>,
+    every: Option<u64>,
+) -> Result<(), String> {
+    let deadline = duration.map(|seconds| tokio::time::Instant::now() + Duration::from_secs(seconds));
+    let mut grant: SessionGrant = loop {
+        match api.create_session(&body).await.map_err(|e| e.to_string())? {
+            Checkout::Granted { grant, .. } => break grant,
+            Checkout::Queued(queued) => {
+                println!("queued at position {}", queued.queue_position);
+                tokio::time::sleep(Duration::from_secs(every.unwrap_or(5))).await;
+            }
+        }
+    };
+    println!(
+        "checked out seat {} until {} (renew at {})",
+        grant.id, grant.expires_at, grant.next_heartbeat_at
+    );
+    loop {
+        let until_renewal = (grant.next_heartbeat_at - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        let mut wait = every.map(Duration::from_secs).unwrap_or(until_renewal);
+        if let Some(deadline) = deadline {
+            wait = wait.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        }
+        let stop = tokio::select! {
+            _ = tokio::time::sleep(wait) => deadline.is_some_and(|d| tokio::time::Instant::now() >= d),
+            _ = tokio::signal::ctrl_c() => true,
+        };
+        if stop {
+            break;
+        }
+        grant = api.heartbeat_session(grant.id, true).await.map_err(|e| e.to_string())?;
+        println!("renewed seat {} until {}", grant.id, grant.expires_at);
+    }
+    api.delete_session(grant.id).await.map_err(|e| e.to_string())?;
+    println!("released seat {}", grant.id);
+    Ok(())
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -31,31 +31,42 @@ async fn agent(server: &str, key: &str, state: &Path, args: &[&str]) -> (bool, S
     (output.status.success(), text)
 }
 
+struct Server {
+    url: String,
+    _db: TestDatabase,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let db = TestDatabase::sqlite();
+        let state = build_state(Settings::for_database(&db.url))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        create_user_as_system(&state, "root@vendor.test", "Root", PASSWORD, Role::VendorAdmin, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let app = Application::with_listener(state, listener).unwrap_or_else(|e| panic!("{e}"));
+        let server = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+
+        Server { url: server, _db: db }
+    }
+
+    async fn login(&self, email: &str) -> Client {
+        let tokens = Client::new(&self.url)
+            .login(email, PASSWORD)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        Client::new(&self.url).with_token(&tokens.access_token)
+    }
+}
+
 #[tokio::test]
 async fn the_agent_queues_is_granted_after_a_revoke_verifies_offline_and_releases() {
-    let db = TestDatabase::sqlite();
-    let state = build_state(Settings::for_database(&db.url))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    create_user_as_system(&state, "root@vendor.test", "Root", PASSWORD, Role::VendorAdmin, None)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    let app = Application::with_listener(state, listener).unwrap_or_else(|e| panic!("{e}"));
-    let server = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-
-    let login = |email: &'static str| {
-        let server = server.clone();
-        async move {
-            let tokens = Client::new(&server)
-                .login(email, PASSWORD)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            Client::new(&server).with_token(&tokens.access_token)
-        }
-    };
-    let vendor = login("root@vendor.test").await;
+    let running = Server::start().await;
+    let server = running.url.clone();
+    let vendor = running.login("root@vendor.test").await;
     let org = vendor
         .create_organisation(&CreateOrganisation {
             name: "Clinic".into(),
@@ -99,7 +110,7 @@ async fn the_agent_queues_is_granted_after_a_revoke_verifies_offline_and_release
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let admin = login("admin@clinic.test").await;
+    let admin = running.login("admin@clinic.test").await;
     let key = admin
         .create_api_key(&CreateApiKey {
             name: "agents".into(),
@@ -174,4 +185,91 @@ async fn the_agent_queues_is_granted_after_a_revoke_verifies_offline_and_release
     let (ok, out) = agent(&server, &key, &state_file, &["heartbeat"]).await;
     assert!(!ok && out.contains("seat_revoked"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_agent_keeps_a_concurrent_seat_with_heartbeats_and_releases_it() {
+    let running = Server::start().await;
+    let vendor = running.login("root@vendor.test").await;
+    let org = vendor
+        .create_organisation(&CreateOrganisation {
+            name: "Clinic".into(),
+            account_manager_id: None,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let product = vendor
+        .create_product(&CreateProduct {
+            code: "VIEW".into(),
+            name: "Viewer".into(),
+            seat_kind: SeatKind::Concurrent,
+            currency: "EUR".into(),
+            prices: [(Plan::Yearly, 100)].into_iter().collect(),
+            default_lease_seconds: None,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let licence = CreateLicence {
+        product_id: product.id,
+        plan: Plan::Yearly,
+        name: "Floating".into(),
+        note: None,
+        quantity: 1,
+        owner_organisation_id: Some(org.id),
+        owner_user_id: None,
+    };
+    vendor
+        .create_licence(&licence, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let member = CreateUser {
+        email: "nina@clinic.test".into(),
+        name: String::new(),
+        password: PASSWORD.into(),
+        role: Role::Member,
+        organisation_id: Some(org.id),
+    };
+    let nina = vendor.create_user(&member).await.unwrap_or_else(|e| panic!("{e}"));
+    let admin = CreateUser {
+        email: "admin@clinic.test".into(),
+        role: Role::OrgAdmin,
+        ..member
+    };
+    vendor.create_user(&admin).await.unwrap_or_else(|e| panic!("{e}"));
+    let admin = running.login("admin@clinic.test").await;
+    let scopes = vec![ApiScope::SessionsWrite];
+    let key = admin
+        .create_api_key(&CreateApiKey {
+            name: "desktop".into(),
+            organisation_id: None,
+            scopes,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .key;
+    let state = std::env::temp_dir().join(format!("leasehold-agent-{}.json", uuid::Uuid::new_v4().simple()));
+    let (product_id, user_id) = (product.id.to_string(), nina.id.to_string());
+    let args = [
+        "session",
+        "--product",
+        &product_id,
+        "--user",
+        &user_id,
+        "--client",
+        "desk-1",
+        "--for",
+        "3",
+        "--every",
+        "1",
+    ];
+    let (ok, out) = agent(&running.url, &key, &state, &args).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("checked out seat"), "{out}");
+    assert!(out.matches("renewed seat").count() >= 1, "heartbeats in a loop: {out}");
+    assert!(out.contains("released seat"), "{out}");
+    let sessions = admin
+        .list_sessions(&SessionQuery::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sessions.total, 0, "the seat was given back");
 }
