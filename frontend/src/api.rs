@@ -166,6 +166,15 @@ pub fn current_role() -> Role {
     current_me().map(|me| me.role).unwrap_or(Role::Member)
 }
 
+/// Where `role` lands after signing in, and what the link there is called.
+/// Members may not read licences: they land on their own sessions.
+pub fn home(role: Role) -> (&'static str, &'static str) {
+    match role {
+        Role::Member => ("/sessions", "Go to your sessions"),
+        _ => ("/licences", "Go to licences"),
+    }
+}
+
 // ------------------------------------------------------------------ storage
 
 fn storage() -> Option<web_sys::Storage> {

@@ -27,7 +27,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/login") view=pages::login::LoginPage />
                 <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("") view=|| view! { <Redirect path="/licences" /> } />
+                    <Route path=path!("") view=|| view! { <Redirect path=api::home(api::current_role()).0 /> } />
                     <Route path=path!("licences") view=pages::licences::LicencesPage />
                     <Route path=path!("licences/new") view=pages::licence_new::NewLicencePage />
                     <Route path=path!("licences/:id") view=pages::licence_detail::LicenceDetailPage />
@@ -37,6 +37,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("logs") view=pages::audit::AuditPage />
                     <Route path=path!("pools") view=pages::dashboard::DashboardPage />
                     <Route path=path!("devices") view=pages::devices::DevicesPage />
+                    <Route path=path!("sessions") view=pages::sessions::SessionsPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -67,7 +68,7 @@ fn Shell() -> impl IntoView {
                     location.pathname.get_untracked(),
                     location.search.get_untracked()
                 );
-                if here == "/" || here == "/licences" {
+                if here == "/" || here == "/licences" || here == "/sessions" {
                     "/login".to_string()
                 } else {
                     format!("/login?next={}", String::from(js_sys::encode_uri_component(&here)))
@@ -172,7 +173,8 @@ const NAV: &[(&str, &[NavItem])] = &[
                 label: "Licences",
                 href: Some("/licences"),
                 symbol: Icon::Licence,
-                roles: EVERYONE,
+                // Members may not read licences (the API answers 403).
+                roles: STAFF_AND_CUSTOMERS,
                 testid: "nav-licences",
             },
             NavItem {
@@ -191,9 +193,10 @@ const NAV: &[(&str, &[NavItem])] = &[
             },
             NavItem {
                 label: "Sessions",
-                href: None,
+                href: Some("/sessions"),
                 symbol: Icon::Sessions,
-                roles: VENDOR_AND_ORG_ADMIN,
+                // Members see (and sign out of) their own.
+                roles: EVERYONE,
                 testid: "nav-sessions",
             },
         ],
@@ -257,7 +260,11 @@ fn Sidebar(user: Memo<Option<Me>>) -> impl IntoView {
     let role = move || user.with(|u| u.as_ref().map(|me| me.role).unwrap_or(Role::Member));
     view! {
         <aside class="sidebar">
-            <a class="brand" href="/licences" aria-label="Leasehold, go to licences">
+            <a
+                class="brand"
+                href=move || api::home(role()).0
+                aria-label=move || format!("Leasehold, {}", api::home(role()).1.to_lowercase())
+            >
                 <span class="brand-mark" aria-hidden="true">
                     "L"
                 </span>
@@ -395,6 +402,12 @@ fn initials(me: &Me) -> String {
 
 #[component]
 fn NotFound() -> impl IntoView {
+    // Shown outside the shell, possibly before the session is restored.
+    let auth = api::auth();
+    let home = move || match auth.get() {
+        Auth::SignedIn(me) => api::home(me.role),
+        _ => api::home(Role::OrgViewer),
+    };
     view! {
         <div class="splash">
             <div class="card splash-card">
@@ -403,8 +416,8 @@ fn NotFound() -> impl IntoView {
                     hint="The address does not match any page of the console."
                     symbol=Icon::Alert
                 >
-                    <a class="btn btn-primary" href="/licences">
-                        "Go to licences"
+                    <a class="btn btn-primary" href=move || home().0>
+                        {move || home().1}
                     </a>
                 </EmptyState>
             </div>

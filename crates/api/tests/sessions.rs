@@ -307,4 +307,104 @@ on_both_engines!(
     members_keep_one_seat_per_client_queue_and_log_out,
     admins_force_release_and_the_reaper_reclaims_lapsed_seats,
     integrations_check_out_for_members_and_pools_take_lease_settings,
+    two_servers_on_one_database_never_over_allocate,
 );
+
+/// Two server processes (two independent stacks: connection pools, signing
+/// keys, reapers) on one database: concurrent checkouts split across them never
+/// grant more seats than the pool has, and every release hands the seat on once.
+async fn two_servers_on_one_database_never_over_allocate(db: TestDatabase) {
+    let f = floor(db).await;
+    ok(f.w
+        .manager
+        .create_licence(
+            &CreateLicence {
+                product_id: f.viewer,
+                plan: Plan::Yearly,
+                name: "Four more".into(),
+                note: None,
+                quantity: 4,
+                owner_organisation_id: Some(f.w.north),
+                owner_user_id: None,
+            },
+            None,
+        )
+        .await);
+    let second = TestApp::second_process(&f.w.app).await;
+    let key = ok(f
+        .w
+        .north_admin
+        .create_api_key(&CreateApiKey {
+            name: "desktop".into(),
+            organisation_id: None,
+            scopes: vec![ApiScope::SessionsWrite],
+        })
+        .await);
+    let (a, b) = (
+        f.w.app.anonymous().with_token(&key.key),
+        second.anonymous().with_token(&key.key),
+    );
+    let attempts = 40;
+    let calls = (0..attempts).map(|i| {
+        let client = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let body = CreateSession {
+            product_id: f.viewer,
+            user_id: Some(f.nina_id),
+            client_id: format!("pc-{i}"),
+        };
+        async move { ok(client.create_session(&body).await) }
+    });
+    let outcomes = futures::future::join_all(calls).await;
+    let granted: Vec<SessionGrant> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Checkout::Granted { grant, .. } => Some(grant.clone()),
+            _ => None,
+        })
+        .collect();
+    println!(
+        "{attempts} checkouts over 2 servers on a 5-seat pool: {} granted",
+        granted.len()
+    );
+    assert_eq!(granted.len(), 5, "never more than the pool's 5 seats");
+    let pool = ok(f
+        .w
+        .north_admin
+        .list_pools(&PoolQuery {
+            product: Some(f.viewer),
+            ..Default::default()
+        })
+        .await)
+    .items[0]
+        .clone();
+    assert_eq!((pool.held, pool.capacity, pool.waiting), (5, 5, 35));
+    // Releases through both servers at once: each freed seat goes to exactly one waiting client.
+    let releases = granted.iter().enumerate().map(|(i, g)| {
+        let client = if i % 2 == 0 { a.clone() } else { b.clone() };
+        async move { ok(client.delete_session(g.id).await) }
+    });
+    futures::future::join_all(releases).await;
+    let pool = ok(second
+        .login("admin@north.test")
+        .await
+        .list_pools(&PoolQuery {
+            product: Some(f.viewer),
+            ..Default::default()
+        })
+        .await)
+    .items[0]
+        .clone();
+    assert_eq!((pool.held, pool.waiting), (5, 30));
+    let sessions = ok(f
+        .w
+        .north_admin
+        .list_sessions(&SessionQuery {
+            per_page: Some(100),
+            ..Default::default()
+        })
+        .await);
+    let mut clients: Vec<&str> = sessions.items.iter().map(|s| s.client_id.as_str()).collect();
+    clients.sort();
+    clients.dedup();
+    assert_eq!(clients.len(), 5, "five distinct holders, none granted twice");
+}

@@ -586,7 +586,8 @@ async fn pools_query(
     let total = count(build("SELECT COUNT(*)"), pool).await?;
     let mut qb = build(&format!(
         "SELECT {POOL_COLUMNS}, o.name AS organisation_name, pr.name AS product_name, pr.seat_kind, \
-         (SELECT COUNT(*) FROM seat_requests r WHERE r.pool_id = p.id AND r.state = 'waiting') AS waiting"
+         (SELECT COUNT(*) FROM seat_requests r WHERE r.pool_id = p.id AND r.state = 'waiting') \
+         + (SELECT COUNT(*) FROM lease_requests q WHERE q.pool_id = p.id AND q.state = 'waiting') AS waiting"
     ));
     qb.push(" ORDER BY lower(o.name), lower(pr.name), p.id");
     push_page(&mut qb, f.page);

@@ -70,6 +70,32 @@ pub fn datetime(at: DateTime<Utc>) -> String {
     local(at).format("%-d %b %Y, %H:%M").to_string()
 }
 
+/// `14:05` (today's times in tooltips).
+pub fn clock(at: DateTime<Utc>) -> String {
+    local(at).format("%H:%M").to_string()
+}
+
+/// `14:05:09`
+pub fn clock_seconds(at: DateTime<Utc>) -> String {
+    local(at).format("%H:%M:%S").to_string()
+}
+
+/// A length of time in plain words: `15 min`, `7 min 30 s`, `1 h 30 min`, `45 s`.
+pub fn duration_words(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    let (hours, minutes, secs) = (seconds / 3_600, seconds % 3_600 / 60, seconds % 60);
+    let parts: Vec<String> = [(hours, "h"), (minutes, "min"), (secs, "s")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0 s".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
 /// The full timestamp, for `title` tooltips.
 pub fn datetime_full(at: DateTime<Utc>) -> String {
     local(at).format("%Y-%m-%d %H:%M:%S (UTC%:z)").to_string()
@@ -260,6 +286,16 @@ mod tests {
         assert_eq!(relative_to(now - Duration::minutes(5), now), "5 min ago");
         assert_eq!(relative_to(now + Duration::days(3), now), "in 3 days");
         assert_eq!(relative_to(now - Duration::hours(1), now), "1 hour ago");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_words(900), "15 min");
+        assert_eq!(duration_words(450), "7 min 30 s");
+        assert_eq!(duration_words(5_400), "1 h 30 min");
+        assert_eq!(duration_words(45), "45 s");
+        assert_eq!(duration_words(0), "0 s");
+        assert_eq!(duration_words(86_400), "24 h");
     }
 
     #[test]

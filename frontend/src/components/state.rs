@@ -100,6 +100,7 @@ pub fn ErrorPanel(error: ApiError, #[prop(optional)] on_retry: Option<Callback<(
 /// Shown instead of a page the signed-in role may not use.
 #[component]
 pub fn NoAccess(#[prop(into)] what: String) -> impl IntoView {
+    let (href, label) = crate::api::home(crate::api::current_role());
     view! {
         <div class="card">
             <EmptyState
@@ -107,8 +108,8 @@ pub fn NoAccess(#[prop(into)] what: String) -> impl IntoView {
                 hint=format!("{what} is not available for your role. Ask an administrator if you need it.")
                 symbol=Icon::Alert
             >
-                <a class="btn btn-secondary" href="/licences">
-                    "Go to licences"
+                <a class="btn btn-secondary" href=href>
+                    {label}
                 </a>
             </EmptyState>
         </div>

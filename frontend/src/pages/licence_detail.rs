@@ -8,28 +8,33 @@ use crate::components::format::{
 use crate::components::icons::{icon, Icon};
 use crate::components::licence_actions::{can_manage, DeleteLicenceDialog, PauseResumeButton};
 use crate::components::pills::LicencePills;
-use crate::components::state::{set_title, EmptyState, ErrorPanel, Spinner};
+use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, Spinner};
 use crate::components::toast::use_toasts;
 use crate::pages::audit::changed_fields;
 use crate::resource::fetch;
 use leasehold_core::ids::LicenceId;
-use leasehold_core::values::{BillingStatus, LicenceStatus};
+use leasehold_core::values::{BillingStatus, LicenceStatus, Role};
 use leasehold_core::wire::{AuditEntryView, AuditQuery, LicenceView};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 #[component]
 pub fn LicenceDetailPage() -> impl IntoView {
+    if api::current_role() == Role::Member {
+        set_title("Licence");
+        return view! { <NoAccess what="Licences" /> }.into_any();
+    }
     let params = use_params_map();
     let id = Memo::new(move |_| {
         params
             .with(|p| p.get("id"))
             .and_then(|raw| raw.parse::<LicenceId>().ok())
     });
-    move || match id.get() {
+    (move || match id.get() {
         Some(id) => view! { <LicenceDetail id=id /> }.into_any(),
         None => not_found().into_any(),
-    }
+    })
+    .into_any()
 }
 
 fn not_found() -> impl IntoView {

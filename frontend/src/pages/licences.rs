@@ -8,7 +8,7 @@ use crate::components::icons::{icon, Icon};
 use crate::components::licence_actions::{can_manage, DeleteButton, DeleteLicenceDialog, PauseResumeButton};
 use crate::components::pagination::Pagination;
 use crate::components::pills::LicencePills;
-use crate::components::state::{set_title, EmptyState, ErrorPanel, PageHeader, SkeletonRows};
+use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows};
 use crate::components::toast::use_toasts;
 use crate::lookups;
 use crate::resource::fetch;
@@ -155,6 +155,15 @@ fn row_key(l: &LicenceView) -> RowKey {
 #[component]
 pub fn LicencesPage() -> impl IntoView {
     set_title("Licences");
+    // Members may not read licences; their home is their sessions.
+    if api::current_role() == Role::Member {
+        return view! { <NoAccess what="Licences" /> }.into_any();
+    }
+    view! { <Licences /> }.into_any()
+}
+
+#[component]
+fn Licences() -> impl IntoView {
     let role = api::current_role();
     let vendor = role.is_vendor();
     let manage = can_manage(role);

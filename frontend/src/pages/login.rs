@@ -4,17 +4,19 @@ use crate::api::{self, ApiError, Auth};
 use crate::components::form::{clear_field, field_error, invalid, Field};
 use crate::components::icons::{icon, Icon};
 use crate::components::state::set_title;
+use leasehold_core::values::Role;
 use leasehold_core::FieldError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-/// Where to go after signing in: `next` when it is a path of this console.
-fn destination(next: Option<String>) -> String {
+/// Where to go after signing in: `next` when it is a path of this console, else
+/// the role's home page.
+fn destination(next: Option<String>, role: Role) -> String {
     match next {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/login") => path,
-        _ => "/licences".into(),
+        _ => api::home(role).0.into(),
     }
 }
 
@@ -34,8 +36,11 @@ pub fn LoginPage() -> impl IntoView {
     {
         let navigate = navigate.clone();
         Effect::new(move |_| {
-            if matches!(auth.get(), Auth::SignedIn(_)) && !pending.get_untracked() {
-                let to = destination(query.get_untracked().get("next"));
+            if let Auth::SignedIn(me) = auth.get() {
+                if pending.get_untracked() {
+                    return;
+                }
+                let to = destination(query.get_untracked().get("next"), me.role);
                 navigate(
                     &to,
                     NavigateOptions {
@@ -70,8 +75,8 @@ pub fn LoginPage() -> impl IntoView {
         let navigate = navigate.clone();
         spawn_local(async move {
             match api::login(&email_value, &password_value).await {
-                Ok(_) => {
-                    let to = destination(query.get_untracked().get("next"));
+                Ok(me) => {
+                    let to = destination(query.get_untracked().get("next"), me.role);
                     pending.try_set(false);
                     navigate(
                         &to,

@@ -9,4 +9,5 @@ pub mod licences;
 pub mod login;
 pub mod organisations;
 pub mod redeem;
+pub mod sessions;
 pub mod users;

@@ -37,6 +37,19 @@ impl TestApp {
         Self { base, state, _db: db }
     }
 
+    /// A second server process on the same database: its own state, pools and reaper.
+    pub async fn second_process(first: &TestApp) -> SecondApp {
+        let url = secrecy::ExposeSecret::expose_secret(&first.state.settings.database_url).to_owned();
+        let state = build_state(Settings::for_database(&url))
+            .await
+            .unwrap_or_else(|e| panic!("state: {e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let app = Application::with_listener(state, listener).unwrap_or_else(|e| panic!("{e}"));
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        SecondApp { base }
+    }
+
     pub fn anonymous(&self) -> Client {
         Client::new(&self.base)
     }
@@ -160,4 +173,24 @@ macro_rules! on_both_engines {
             )*
         }
     };
+}
+
+/// Another server on the first one's database.
+pub struct SecondApp {
+    pub base: String,
+}
+
+impl SecondApp {
+    pub fn anonymous(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    pub async fn login(&self, email: &str) -> Client {
+        let tokens = self
+            .anonymous()
+            .login(email, PASSWORD)
+            .await
+            .unwrap_or_else(|e| panic!("login {email}: {e}"));
+        self.anonymous().with_token(&tokens.access_token)
+    }
 }
