@@ -28,6 +28,7 @@ pub const DEMO_LOGINS: &[(&str, &str, &str)] = &[
         "Northwind Clinics (read only)",
     ),
     ("admin@contoso.example", "org_admin", "Contoso Labs"),
+    ("nurse@northwind.example", "member", "their own floating seats"),
 ];
 
 /// (product, plan, name, note, quantity, owner, started days ago, paused)
