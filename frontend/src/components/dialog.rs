@@ -47,7 +47,17 @@ pub fn Modal(
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
         *cell.borrow_mut() = active;
     });
-    on_cleanup(|| {
+    let this_dialog = format!("dialog[aria-labelledby=\"{title_id}\"]");
+    on_cleanup(move || {
+        // While a modal dialog is open the page behind it is inert and cannot
+        // take the focus: close this one first (it may still be in the DOM).
+        if let Some(dialog) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(&this_dialog).ok().flatten())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlDialogElement>().ok())
+        {
+            dialog.close();
+        }
         RETURN_FOCUS.with(|cell| {
             if let Some(element) = cell.borrow_mut().take() {
                 if element.is_connected() {

@@ -35,7 +35,6 @@ pub enum Icon {
     Swap,
     Refresh,
     Edit,
-    Clock,
 }
 
 impl Icon {
@@ -95,7 +94,6 @@ impl Icon {
             Icon::Swap => &["M4 8h15", "M15 4l4 4-4 4", "M20 16H5", "M9 12l-4 4 4 4"],
             Icon::Refresh => &["M20 12a8 8 0 1 1-2.34-5.66", "M20 4v6h-6"],
             Icon::Edit => &["M4 20h4L19 9l-4-4L4 16z", "M13.5 6.5l4 4"],
-            Icon::Clock => &["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "M12 7v5l3 2"],
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The dashboard (`/pools`): one card per seat pool (an organisation's seats
 //! of one product) with its usage, its queue and its queue policy.
 
-use crate::api;
-use crate::components::format::{count_label, queue_policy_hint, queue_policy_label, seat_kind_label};
+use crate::api::{self, ApiError};
+use crate::components::dialog::Modal;
+use crate::components::form::{clear_field, field_error, invalid, Field, FormError};
+use crate::components::format::{count_label, duration_words, queue_policy_hint, queue_policy_label, seat_kind_label};
 use crate::components::icons::{icon, Icon};
 use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader};
 use crate::components::toast::{use_toasts, Toasts};
@@ -13,6 +15,7 @@ use crate::resource::{fetch_once, Fetch};
 use leasehold_core::ids::PoolId;
 use leasehold_core::values::{QueuePolicy, Role, SeatKind};
 use leasehold_core::wire::{Page, PoolQuery, PoolView, UpdatePool};
+use leasehold_core::FieldError;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -148,13 +151,14 @@ fn pool_card(pool: PoolView, pools: Pools, manage: bool, vendor: bool, toasts: T
     let snapshot = pool.clone();
     let now = move || current.get().unwrap_or_else(|| snapshot.clone());
     let device = pool.seat_kind == SeatKind::Device;
-    let devices_href = if vendor {
+    let page = if device { "devices" } else { "sessions" };
+    let list_href = if vendor {
         format!(
-            "/devices?product={}&organisation={}",
+            "/{page}?product={}&organisation={}",
             pool.product_id, pool.organisation_id
         )
     } else {
-        format!("/devices?product={}", pool.product_id)
+        format!("/{page}?product={}", pool.product_id)
     };
     let select_id = format!("policy-{id}");
     let hint_id = format!("policy-hint-{id}");
@@ -165,6 +169,7 @@ fn pool_card(pool: PoolView, pools: Pools, manage: bool, vendor: bool, toasts: T
     let now_for_policy = now.clone();
     let now_for_hint = now.clone();
     let now_for_tone = now.clone();
+    let now_for_lease = now.clone();
     view! {
         <article
             class=move || format!("card pool-card pool-{}", crate::components::usage::tone(&now_for_tone()))
@@ -238,6 +243,7 @@ fn pool_card(pool: PoolView, pools: Pools, manage: bool, vendor: bool, toasts: T
                     </dl>
                 }
             }}
+            {(!device).then(|| lease_settings(pool.clone(), pools, manage, toasts, now_for_lease))}
             <footer class="pool-foot">
                 {if manage {
                     policy_select(id, select_id.clone(), hint_id.clone(), pool.clone(), pools, toasts, now_for_policy)
@@ -256,16 +262,25 @@ fn pool_card(pool: PoolView, pools: Pools, manage: bool, vendor: bool, toasts: T
                 <p id=hint_id class="muted small">
                     {move || queue_policy_hint(now_for_hint().queue_policy)}
                 </p>
-                {device
-                    .then(|| {
-                        view! {
-                            <a class="btn btn-secondary btn-sm pool-link" href=devices_href data-testid="pool-devices">
-                                {icon(Icon::Devices)}
-                                "View devices"
-                                {icon(Icon::ChevronRight)}
-                            </a>
-                        }
-                    })}
+                {if device {
+                    view! {
+                        <a class="btn btn-secondary btn-sm pool-link" href=list_href data-testid="pool-devices">
+                            {icon(Icon::Devices)}
+                            "View devices"
+                            {icon(Icon::ChevronRight)}
+                        </a>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <a class="btn btn-secondary btn-sm pool-link" href=list_href data-testid="pool-sessions">
+                            {icon(Icon::Sessions)}
+                            "View sessions"
+                            {icon(Icon::ChevronRight)}
+                        </a>
+                    }
+                        .into_any()
+                }}
             </footer>
         </article>
     }
@@ -346,5 +361,463 @@ fn policy_select(
                 })
                 .collect_view()}
         </select>
+    }
+}
+
+// ---------------------------------------------------------------- lease settings
+
+/// "Off" for a setting that is switched off (0 or none), else its length.
+fn optional_duration(seconds: Option<i64>) -> String {
+    match seconds {
+        Some(s) if s > 0 => duration_words(s),
+        _ => "Off".into(),
+    }
+}
+
+/// What the settings mean together, in one sentence.
+fn lease_summary(lease: i64, grace: i64) -> String {
+    format!(
+        "Apps renew their seat every {}. A seat whose app stops renewing is reclaimed after {}.",
+        duration_words(lease / 2),
+        duration_words(lease + grace)
+    )
+}
+
+/// A concurrent pool's lease, grace, idle timeout and linger, and (for
+/// administrators) the button that changes them.
+fn lease_settings(
+    pool: PoolView,
+    pools: Pools,
+    manage: bool,
+    toasts: Toasts,
+    now: impl Fn() -> PoolView + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let heading_id = format!("lease-heading-{}", pool.id);
+    let labelled_by = heading_id.clone();
+    let now_for_values = now.clone();
+    view! {
+        <section class="lease-box" aria-labelledby=labelled_by data-testid="pool-lease-settings">
+            <div class="lease-head">
+                <h3 id=heading_id class="small-label">
+                    "Seat leases"
+                </h3>
+                {manage
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="btn btn-ghost btn-sm"
+                                data-testid="edit-lease-settings"
+                                aria-label=format!("Edit lease settings of {}", pool.product_name)
+                                on:click=move |_| editing.set(true)
+                            >
+                                {icon(Icon::Edit)}
+                                "Edit lease settings"
+                            </button>
+                        }
+                    })}
+            </div>
+            {move || {
+                let p = now_for_values();
+                view! {
+                    <dl class="lease-grid">
+                        <div title="How long a seat lasts without a heartbeat">
+                            <dt>"Lease"</dt>
+                            <dd data-testid="pool-lease">{duration_words(p.lease_seconds)}</dd>
+                        </div>
+                        <div title="Extra time for a late heartbeat before the seat is reclaimed">
+                            <dt>"Grace"</dt>
+                            <dd data-testid="pool-grace">{duration_words(p.grace_seconds)}</dd>
+                        </div>
+                        <div title="Reclaim a seat whose member does nothing for this long">
+                            <dt>"Idle timeout"</dt>
+                            <dd data-testid="pool-idle">{optional_duration(p.idle_seconds)}</dd>
+                        </div>
+                        <div title="How long a signed-out seat waits for the same app">
+                            <dt>"Linger"</dt>
+                            <dd data-testid="pool-linger">{optional_duration(Some(p.linger_seconds))}</dd>
+                        </div>
+                    </dl>
+                    <p class="muted small" data-testid="pool-lease-summary">
+                        {lease_summary(p.lease_seconds, p.grace_seconds)}
+                    </p>
+                }
+            }}
+            {move || {
+                let now = now.clone();
+                editing
+                    .get()
+                    .then(|| {
+                        view! {
+                            <LeaseDialog
+                                pool=now()
+                                pools=pools
+                                toasts=toasts
+                                on_close=Callback::new(move |_| editing.set(false))
+                            />
+                        }
+                    })
+            }}
+        </section>
+    }
+}
+
+/// The units a length can be typed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Seconds,
+    Minutes,
+    Hours,
+}
+
+impl Unit {
+    const ALL: [Unit; 3] = [Unit::Seconds, Unit::Minutes, Unit::Hours];
+
+    fn seconds(self) -> i64 {
+        match self {
+            Unit::Seconds => 1,
+            Unit::Minutes => 60,
+            Unit::Hours => 3_600,
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Unit::Seconds => "s",
+            Unit::Minutes => "min",
+            Unit::Hours => "h",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Unit::Seconds => "seconds",
+            Unit::Minutes => "minutes",
+            Unit::Hours => "hours",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        Unit::ALL.into_iter().find(|u| u.key() == text).unwrap_or(Unit::Minutes)
+    }
+
+    /// The unit a stored length reads best in (whole minutes stay minutes up to a day).
+    fn for_seconds(seconds: i64) -> Self {
+        if seconds >= 7_200 && seconds % 3_600 == 0 {
+            Unit::Hours
+        } else if seconds % 60 == 0 {
+            Unit::Minutes
+        } else {
+            Unit::Seconds
+        }
+    }
+}
+
+/// A length as typed: the number and its unit.
+#[derive(Debug, Clone, Copy)]
+struct Length {
+    text: RwSignal<String>,
+    unit: RwSignal<Unit>,
+}
+
+impl Length {
+    /// `None` or 0 shows an empty box when `off_when_zero`.
+    fn new(seconds: Option<i64>, off_when_zero: bool) -> Self {
+        let seconds = seconds.filter(|s| !(off_when_zero && *s == 0));
+        let unit = seconds.map_or(Unit::Minutes, Unit::for_seconds);
+        let text = seconds.map(|s| (s / unit.seconds()).to_string()).unwrap_or_default();
+        Self {
+            text: RwSignal::new(text),
+            unit: RwSignal::new(unit),
+        }
+    }
+
+    /// Whole seconds; `Ok(None)` for an empty box.
+    fn seconds(&self) -> Result<Option<i64>, &'static str> {
+        let text = self.text.get_untracked();
+        let text = text.trim().replace(',', ".");
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let value: f64 = text.parse().map_err(|_| "Enter a number.")?;
+        if !value.is_finite() {
+            return Err("Enter a number.");
+        }
+        if value < 0.0 {
+            return Err("Can't be negative.");
+        }
+        let seconds = value * self.unit.get_untracked().seconds() as f64;
+        if seconds > 1e9 {
+            return Err("That is too long.");
+        }
+        if (seconds - seconds.round()).abs() > 1e-6 {
+            return Err("Use whole seconds.");
+        }
+        Ok(Some(seconds.round() as i64))
+    }
+}
+
+/// The server's range errors in the units of the form.
+fn explain_ranges(mut error: ApiError) -> ApiError {
+    for field in &mut error.fields {
+        if field.code != "out_of_range" {
+            continue;
+        }
+        let text = match field.field.as_str() {
+            "lease_seconds" => "Choose between 1 minute and 24 hours.",
+            "grace_seconds" => "Can be 0, but not longer than the lease.",
+            "idle_seconds" => "Choose between 1 minute and 7 days, or leave it empty for no idle timeout.",
+            "linger_seconds" => "Choose between 0 and 1 hour.",
+            _ => continue,
+        };
+        field.message = text.into();
+    }
+    error
+}
+
+/// The number and the unit of one length, inside its `Field`.
+fn length_input(
+    id: &'static str,
+    name: &'static str,
+    length: Length,
+    error: Signal<Option<String>>,
+    errors: RwSignal<Option<ApiError>>,
+    placeholder: &'static str,
+) -> impl IntoView {
+    let field_names: &'static [&'static str] = match name {
+        "lease_seconds" => &["lease_seconds"],
+        "grace_seconds" => &["grace_seconds"],
+        "idle_seconds" => &["idle_seconds"],
+        _ => &["linger_seconds"],
+    };
+    view! {
+        <div class="length-input">
+            <input
+                id=id
+                class="input"
+                type="number"
+                inputmode="decimal"
+                min="0"
+                step="any"
+                placeholder=placeholder
+                data-testid=id
+                aria-invalid=invalid(error)
+                aria-describedby=format!("{id}-msg")
+                prop:value=length.text
+                on:input=move |ev| {
+                    length.text.set(event_target_value(&ev));
+                    clear_field(errors, field_names);
+                }
+            />
+            <select
+                class="select"
+                aria-label="Unit"
+                data-testid=format!("{id}-unit")
+                on:change=move |ev| {
+                    length.unit.set(Unit::parse(&event_target_value(&ev)));
+                    clear_field(errors, field_names);
+                }
+            >
+                {Unit::ALL
+                    .into_iter()
+                    .map(|unit| {
+                        view! {
+                            <option value=unit.key() prop:selected=move || length.unit.get() == unit>
+                                {unit.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// Edits a concurrent pool's lease, grace, idle timeout and linger; the server
+/// checks the ranges and its answers show next to the inputs.
+#[component]
+fn LeaseDialog(pool: PoolView, pools: Pools, toasts: Toasts, on_close: Callback<()>) -> impl IntoView {
+    let id = pool.id;
+    let lease = Length::new(Some(pool.lease_seconds), false);
+    let grace = Length::new(Some(pool.grace_seconds), false);
+    let idle = Length::new(pool.idle_seconds, true);
+    let linger = Length::new(Some(pool.linger_seconds), false);
+    let errors = RwSignal::new(None::<ApiError>);
+    let pending = RwSignal::new(false);
+    let where_ = format!("{} at {}", pool.product_name, pool.organisation_name);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let mut problems = Vec::new();
+        let mut read = |length: Length, field: &str, required: bool| match length.seconds() {
+            Ok(Some(seconds)) => Some(seconds),
+            Ok(None) if required => {
+                problems.push(FieldError::new(field, "required", "Enter a length."));
+                None
+            }
+            Ok(None) => Some(0),
+            Err(message) => {
+                problems.push(FieldError::new(field, "invalid", message));
+                None
+            }
+        };
+        let lease_s = read(lease, "lease_seconds", true);
+        let grace_s = read(grace, "grace_seconds", true);
+        let idle_s = read(idle, "idle_seconds", false);
+        let linger_s = read(linger, "linger_seconds", false);
+        if !problems.is_empty() {
+            errors.set(Some(ApiError::invalid(problems)));
+            return;
+        }
+        errors.set(None);
+        pending.set(true);
+        let body = UpdatePool {
+            lease_seconds: lease_s,
+            grace_seconds: grace_s,
+            idle_seconds: idle_s,
+            linger_seconds: linger_s,
+            ..Default::default()
+        };
+        let where_ = where_.clone();
+        spawn_local(async move {
+            let result = api::call(async |c| c.update_pool(id, &body).await).await;
+            pending.try_set(false);
+            match result {
+                Ok(updated) => {
+                    pools.update_ok(|page| {
+                        if let Some(slot) = page.items.iter_mut().find(|p| p.id == updated.id) {
+                            *slot = updated.clone();
+                        }
+                    });
+                    toasts.success(format!(
+                        "{where_}: lease {}, grace {}, idle timeout {}, linger {}",
+                        duration_words(updated.lease_seconds),
+                        duration_words(updated.grace_seconds),
+                        optional_duration(updated.idle_seconds).to_lowercase(),
+                        optional_duration(Some(updated.linger_seconds)).to_lowercase(),
+                    ));
+                    on_close.run(());
+                }
+                Err(error) => {
+                    errors.try_set(Some(explain_ranges(error)));
+                }
+            }
+        });
+    };
+
+    let lease_error = field_error(errors, &["lease_seconds"]);
+    let grace_error = field_error(errors, &["grace_seconds"]);
+    let idle_error = field_error(errors, &["idle_seconds"]);
+    let linger_error = field_error(errors, &["linger_seconds"]);
+    // The sentence under the form follows what is typed (when it makes sense).
+    let preview = move || {
+        lease.text.track();
+        lease.unit.track();
+        grace.text.track();
+        grace.unit.track();
+        match (lease.seconds(), grace.seconds()) {
+            (Ok(Some(l)), Ok(Some(g))) if l > 0 && g <= l => lease_summary(l, g),
+            _ => String::new(),
+        }
+    };
+
+    view! {
+        <Modal title=format!("Lease settings · {}", pool.product_name) on_close=on_close testid="lease-dialog">
+            <form class="form" on:submit=submit novalidate=true>
+                <div class="modal-body">
+                    <p>
+                        {format!(
+                            "How the concurrent seats of {} at {} are kept while members use them. Changes apply from each app's next heartbeat.",
+                            pool.product_name,
+                            pool.organisation_name,
+                        )}
+                    </p>
+                    <FormError errors=errors claimed=&["lease_seconds", "grace_seconds", "idle_seconds", "linger_seconds"] />
+                    <Field
+                        label="Lease"
+                        id="lease-length"
+                        error=lease_error
+                        hint="How long a seat lasts without a heartbeat; apps renew half-way. 1 minute to 24 hours."
+                    >
+                        {length_input("lease-length", "lease_seconds", lease, lease_error, errors, "")}
+                    </Field>
+                    <Field
+                        label="Grace period"
+                        id="lease-grace"
+                        error=grace_error
+                        hint="Extra time for a late heartbeat before the seat is reclaimed. 0 up to the lease."
+                    >
+                        {length_input("lease-grace", "grace_seconds", grace, grace_error, errors, "")}
+                    </Field>
+                    <Field
+                        label="Idle timeout"
+                        id="lease-idle"
+                        error=idle_error
+                        optional=true
+                        hint="Reclaim a seat whose member does nothing for this long. Empty: off. Up to 7 days."
+                    >
+                        {length_input("lease-idle", "idle_seconds", idle, idle_error, errors, "Off")}
+                    </Field>
+                    <Field
+                        label="Linger after sign-out"
+                        id="lease-linger"
+                        error=linger_error
+                        hint="Keep a signed-out seat this long for the same app to come back. 0: off. Up to 1 hour."
+                    >
+                        {length_input("lease-linger", "linger_seconds", linger, linger_error, errors, "0")}
+                    </Field>
+                    <p class="muted small" aria-live="polite" data-testid="lease-preview">
+                        {preview}
+                    </p>
+                </div>
+                <div class="modal-footer">
+                    <button
+                        type="button"
+                        class="btn btn-secondary"
+                        data-testid="dialog-cancel"
+                        on:click=move |_| on_close.run(())
+                    >
+                        "Cancel"
+                    </button>
+                    <button
+                        type="submit"
+                        class="btn btn-primary"
+                        data-testid="dialog-confirm"
+                        disabled=move || pending.get()
+                        aria-busy=move || pending.get().to_string()
+                    >
+                        {move || if pending.get() { "Saving…" } else { "Save settings" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_read_best() {
+        assert_eq!(Unit::for_seconds(900), Unit::Minutes);
+        assert_eq!(Unit::for_seconds(45), Unit::Seconds);
+        assert_eq!(Unit::for_seconds(7_200), Unit::Hours);
+        assert_eq!(Unit::for_seconds(3_600), Unit::Minutes);
+        assert_eq!(Unit::parse("h"), Unit::Hours);
+    }
+
+    #[test]
+    fn summaries_are_plain() {
+        assert_eq!(
+            lease_summary(900, 120),
+            "Apps renew their seat every 7 min 30 s. A seat whose app stops renewing is reclaimed after 17 min."
+        );
+        assert_eq!(optional_duration(None), "Off");
+        assert_eq!(optional_duration(Some(0)), "Off");
     }
 }
