@@ -148,6 +148,9 @@ test('an organisation admin revokes, blocks, unblocks and reallocates device sea
   await expect(training).toContainText('#1');
   await expect(training).toContainText('NW-0016-training-room');
   await expect(training).toContainText('CAD Pro');
+  // Waiting since: relative, with the exact time on hover.
+  await expect(training.getByTestId('request-since')).toHaveText(/just now|ago/);
+  await expect(training.getByTestId('request-since')).toHaveAttribute('title', /\d{4}/);
   await expect(page.getByTestId('requests-note')).toBeVisible();
   await training.getByTestId('approve-request').click();
   await expect(page.locator('[data-testid="toast"][data-kind="error"]')).toContainText(
@@ -179,6 +182,34 @@ test('an organisation admin revokes, blocks, unblocks and reallocates device sea
   await expect(page.getByTestId('empty-state')).toContainText('Nobody is waiting for a seat');
   await expectCounts(page, 14, 1, 0);
   await snap(page, '38-devices-reallocated');
+  await dismissToasts(page);
+
+  // A visiting laptop asks over the API while the pool is full; the admin rejects it.
+  const token = await page.evaluate(() => localStorage.getItem('access_token'));
+  const auth = { Authorization: `Bearer ${token}` };
+  const products = await (await page.request.get('/v1/products', { headers: auth })).json();
+  const cadPro = products.items.find((p: { name: string }) => p.name === 'CAD Pro');
+  const key = await (
+    await page.request.post('/v1/api-keys', {
+      headers: auth,
+      data: { name: 'e2e visiting laptop', scopes: ['devices:register'] },
+    })
+  ).json();
+  const asked = await page.request.post('/v1/devices/register', {
+    headers: { Authorization: `Bearer ${key.key}` },
+    data: { fingerprint: 'e2e-visiting-laptop', name: 'Visiting laptop', product_id: cadPro.id },
+  });
+  expect(asked.status()).toBe(202);
+  await page.reload();
+  await expectCounts(page, 14, 1, 1);
+  const visiting = request(page, 'Visiting laptop');
+  await expect(visiting.getByTestId('request-since')).toHaveText('just now');
+  await visiting.getByTestId('reject-request').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText('Reject the request of Visiting laptop?');
+  await page.getByTestId('dialog-confirm').click();
+  await expect(toast(page, 'Rejected the request of Visiting laptop')).toBeVisible();
+  await expect(visiting).toHaveCount(0);
+  await expectCounts(page, 14, 1, 0);
   await dismissToasts(page);
 
   await page.getByTestId('tab-licensed').click();

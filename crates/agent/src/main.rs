@@ -266,12 +266,20 @@ async fn run_session(
     every: Option<u64>,
 ) -> Result<(), String> {
     let deadline = duration.map(|seconds| tokio::time::Instant::now() + Duration::from_secs(seconds));
+    // Listen for Ctrl-C from the start: an interrupt while checking out still releases.
+    let mut interrupted = tokio::spawn(tokio::signal::ctrl_c());
     let mut grant: SessionGrant = loop {
         match api.create_session(&body).await.map_err(|e| e.to_string())? {
             Checkout::Granted { grant, .. } => break grant,
             Checkout::Queued(queued) => {
                 println!("queued at position {}", queued.queue_position);
-                tokio::time::sleep(Duration::from_secs(every.unwrap_or(5))).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(every.unwrap_or(5))) => {}
+                    _ = &mut interrupted => {
+                        println!("stopped while queued");
+                        return Ok(());
+                    }
+                }
             }
         }
     };
@@ -289,7 +297,7 @@ async fn run_session(
         }
         let stop = tokio::select! {
             _ = tokio::time::sleep(wait) => deadline.is_some_and(|d| tokio::time::Instant::now() >= d),
-            _ = tokio::signal::ctrl_c() => true,
+            _ = &mut interrupted => true,
         };
         if stop {
             break;

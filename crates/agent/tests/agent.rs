@@ -272,4 +272,51 @@ async fn the_agent_keeps_a_concurrent_seat_with_heartbeats_and_releases_it() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sessions.total, 0, "the seat was given back");
+
+    // Without --for it keeps the seat until interrupted; Ctrl-C releases it.
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_leasehold-agent"))
+        .args(&args[..7])
+        .env("LEASEHOLD_URL", &running.url)
+        .env("LEASEHOLD_API_KEY", &key)
+        .env("LEASEHOLD_AGENT_STATE", &state)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("run the agent: {e}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let held = admin
+            .list_sessions(&SessionQuery::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .total;
+        if held == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the agent never checked out");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let pid = child
+        .id()
+        .unwrap_or_else(|| panic!("the agent exited early"))
+        .to_string();
+    let sent = tokio::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    assert!(sent.success());
+    let output = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("the agent ignored Ctrl-C"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{out}");
+    assert!(out.contains("released seat"), "{out}");
+    let sessions = admin
+        .list_sessions(&SessionQuery::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sessions.total, 0, "Ctrl-C gave the seat back");
 }

@@ -10,17 +10,50 @@ use std::time::Duration;
 /// Leases reclaimed per transaction; a backlog is drained batch by batch.
 const REAP_BATCH: u32 = 500;
 
-/// Reclaims lapsed, idle and finished-lingering leases every `interval`, so a
-/// closed browser holds a seat for at most one lease (plus grace) and one interval.
+/// Licences expired per transaction.
+const EXPIRE_BATCH: u32 = 200;
+
+/// Every `interval`: reclaims lapsed, idle and finished-lingering leases, so a
+/// closed browser holds a seat for at most one lease (plus grace) and one
+/// interval; and stores licences past their end as expired, shrinking their pools.
 pub fn spawn_reaper(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
+            expire_once(&state).await;
             reap_once(&state).await;
         }
     })
+}
+
+/// One pass of licence expiry at the current time.
+pub async fn expire_once(state: &AppState) -> u64 {
+    let ctx = WriteContext {
+        actor: Actor::SYSTEM,
+        request_id: None,
+        now: state.now(),
+    };
+    let mut total = 0;
+    loop {
+        match state.store.expire_licences(&ctx, EXPIRE_BATCH).await {
+            Ok(expired) => {
+                total += expired;
+                if expired < u64::from(EXPIRE_BATCH) {
+                    break;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "licence expiry failed; it tries again next tick");
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        tracing::info!(expired = total, "stored expired licences");
+    }
+    total
 }
 
 /// One pass of the reaper at the current time.

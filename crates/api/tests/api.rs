@@ -121,6 +121,124 @@ async fn sign_in_is_rate_limited(db: TestDatabase) {
     assert_eq!(problem.code, "rate_limited");
 }
 
+/// What every client relies on: the spec served is the checked-in one, the
+/// docs page loads, every answer carries a request id, errors are problem+json.
+async fn the_http_surface_serves_docs_ids_and_problems(db: TestDatabase) {
+    let app = TestApp::spawn(db, |_| {}).await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{}{path}", app.base)).send();
+    let spec = ok(get("/v1/openapi.json")
+        .await
+        .map_err(|e| ClientError::Transport(e.to_string())));
+    assert_eq!(spec.status().as_u16(), 200);
+    let served: serde_json::Value = ok(spec.json().await.map_err(|e| ClientError::Decode(e.to_string())));
+    let checked_in: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/openapi.json"))
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    assert!(served == checked_in, "/v1/openapi.json is openapi/openapi.json");
+    let docs = ok(get("/docs/").await.map_err(|e| ClientError::Transport(e.to_string())));
+    assert_eq!(docs.status().as_u16(), 200);
+    let page = docs.text().await.unwrap_or_default();
+    assert!(page.contains("swagger"), "the docs page is Swagger UI");
+
+    let health = ok(get("/healthz").await.map_err(|e| ClientError::Transport(e.to_string())));
+    let id = health
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!id.is_empty(), "every answer names its request");
+    let missing = ok(get("/v1/licences/not-a-licence")
+        .await
+        .map_err(|e| ClientError::Transport(e.to_string())));
+    let other_id = missing.headers().get("x-request-id").and_then(|v| v.to_str().ok());
+    assert!(other_id.is_some_and(|other| other != id), "each request has its own id");
+    assert_eq!(
+        missing.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let problem: Problem = ok(missing.json().await.map_err(|e| ClientError::Decode(e.to_string())));
+    assert_eq!((problem.status, problem.code.as_str()), (401, "unauthorized"));
+}
+
+async fn coupon_redemption_is_rate_limited(db: TestDatabase) {
+    let w = world_with(db, |s| s.redeem_per_minute = 3).await;
+    let spare = create(&w, &w.manager, "Spare", None).await;
+    for guess in ["ZZZZZZZZ", "YYYYYYYY", "XXXXXXXX"] {
+        assert_eq!(
+            err(w.north_admin.redeem_coupon(guess, None).await).code(),
+            "coupon_not_redeemable"
+        );
+    }
+    let limited = err(w.north_admin.redeem_coupon(&spare.coupon_code, None).await);
+    assert_eq!(
+        (limited.status(), limited.code()),
+        (Some(429), "rate_limited"),
+        "guessing stops even at the right code"
+    );
+    assert!(
+        ok(w.manager.get_licence(spare.id).await).redeemed_at.is_none(),
+        "a limited attempt changes nothing"
+    );
+}
+
+async fn expiry_filters_follow_the_configured_window(db: TestDatabase) {
+    let w = world_with(db, |s| s.expiring_soon_days = 60).await;
+    let now = chrono::Utc::now();
+    ending(&w, "in 45 days", now + chrono::Duration::days(45)).await;
+    ending(&w, "in 90 days", now + chrono::Duration::days(90)).await;
+    let lapsing = create(&w, &w.manager, "lapsing", Some(w.north)).await;
+    let just_after_start = lapsing.activated_at.map(|at| at + chrono::Duration::milliseconds(20));
+    ending(&w, "lapsing", just_after_start.unwrap_or(now)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let names = |page: Page<LicenceView>| page.items.into_iter().map(|l| l.name).collect::<Vec<_>>();
+    let listed = |expiring: &str| LicenceQuery {
+        expiring: Some(expiring.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        names(ok(w.north_viewer.list_licences(&listed("soon")).await)),
+        ["in 45 days"],
+        "a 60-day window, not the default 30"
+    );
+    assert_eq!(
+        names(ok(w.north_viewer.list_licences(&listed("expired")).await)),
+        ["lapsing"]
+    );
+    let lapsed = ok(w.manager.get_licence(lapsing.id).await);
+    assert_eq!(lapsed.status, LicenceStatus::Expired, "its end date passed");
+}
+
+/// Sets the end date of the north licence called `name`, creating it first when missing.
+async fn ending(w: &World, name: &str, ends: chrono::DateTime<chrono::Utc>) -> LicenceView {
+    let existing = ok(w
+        .manager
+        .list_licences(&LicenceQuery {
+            q: Some(name.into()),
+            ..Default::default()
+        })
+        .await)
+    .items
+    .into_iter()
+    .find(|l| l.name == name);
+    let licence = match existing {
+        Some(l) => l,
+        None => create(w, &w.manager, name, Some(w.north)).await,
+    };
+    ok(w.manager
+        .update_licence(
+            licence.id,
+            &UpdateLicence {
+                ends_at: Some(ends),
+                ..Default::default()
+            },
+        )
+        .await)
+}
+
 async fn licences_carry_coupons_amounts_and_both_statuses(db: TestDatabase) {
     let w = world(db).await;
     let licence = create(&w, &w.manager, "Radiology seats", Some(w.north)).await;
@@ -602,6 +720,9 @@ async fn users_follow_role_rules(db: TestDatabase) {
 on_both_engines!(
     sign_in_refresh_and_sign_out,
     sign_in_is_rate_limited,
+    the_http_surface_serves_docs_ids_and_problems,
+    coupon_redemption_is_rate_limited,
+    expiry_filters_follow_the_configured_window,
     licences_carry_coupons_amounts_and_both_statuses,
     pause_resume_and_every_change_is_audited,
     coupons_redeem_once_and_redeemed_licences_cannot_be_deleted,

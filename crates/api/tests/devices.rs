@@ -78,14 +78,26 @@ async fn devices_register_queue_and_verify_their_tokens(db: TestDatabase) {
         replay,
         Registration::Granted {
             grant: replay_grant(&replay),
-            new: false
-        }
+            new: true
+        },
+        "a retried request answers as the first did (201)"
     );
     assert_eq!(
         replay_grant(&replay).seat_id,
         first.seat_id,
         "a licensed device gets its seat back"
     );
+    assert!(
+        matches!(
+            ok(agent.register_device(&registration(&w, "laptop-01"), None).await),
+            Registration::Granted { new: false, .. }
+        ),
+        "asking again without the key: the seat it holds (200)"
+    );
+    let reused = err(agent
+        .register_device(&registration(&w, "laptop-99"), Some("reg-1"))
+        .await);
+    assert_eq!(reused.code(), "idempotency_key_reused", "one key, one request body");
     grant(&w, &agent, "laptop-02").await;
     let waiting = queue(&w, &agent, "laptop-03").await;
     assert_eq!(waiting.queue_position, 1);
@@ -216,6 +228,33 @@ async fn blocked_devices_are_refused_and_unblocking_grants_nothing(db: TestDatab
         err(w.north_viewer.block_device(next.device_id).await).status(),
         Some(403),
         "viewers only read"
+    );
+    let audit = ok(w
+        .north_admin
+        .list_audit(&AuditQuery {
+            per_page: Some(100),
+            ..Default::default()
+        })
+        .await);
+    let about_lost: Vec<(&str, Option<&str>)> = audit
+        .items
+        .iter()
+        .filter(|e| e.object_id == lost.device_id.as_uuid())
+        .map(|e| {
+            let reason = e.after.as_ref().and_then(|a| a["reason"].as_str());
+            (e.action.as_str(), reason)
+        })
+        .collect();
+    assert_eq!(
+        about_lost,
+        [
+            ("device.unblocked", None),
+            ("seat.denied", Some("blocked")),
+            ("device.blocked", None),
+            ("seat.released", Some("blocked")),
+            ("seat.granted", None),
+        ],
+        "each step is audited, newest first"
     );
 }
 
@@ -388,7 +427,7 @@ async fn licences_with_held_seats_cannot_be_deleted_and_pausing_stops_grants(db:
         .problem()
         .and_then(|p| p.detail.clone())
         .unwrap_or_default()
-        .contains("1 of its seats"));
+        .contains("one of its seats is held"));
     ok(w.manager.pause_licence(licence.id).await);
     let pool = &ok(w.north_admin.list_pools(&PoolQuery::default()).await).items[0];
     assert_eq!((pool.capacity, pool.held, pool.over_capacity), (0, 1, true));

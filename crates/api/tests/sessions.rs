@@ -7,10 +7,10 @@ mod support;
 use chrono::Duration;
 use leasehold_client::{Checkout, Client};
 use leasehold_core::access::Actor;
-use leasehold_core::ids::{OrganisationId, ProductId, UserId};
+use leasehold_core::ids::{LicenceId, OrganisationId, ProductId, UserId};
 use leasehold_core::ports::WriteContext;
 use leasehold_core::seat::LeaseState;
-use leasehold_core::values::{ApiScope, Plan, Role, SeatKind};
+use leasehold_core::values::{ApiScope, Plan, QueuePolicy, Role, SeatKind};
 use leasehold_core::wire::*;
 use leasehold_store::testing::TestDatabase;
 use support::*;
@@ -21,6 +21,7 @@ struct Floor {
     nina: Client,
     omar: Client,
     nina_id: UserId,
+    licence: LicenceId,
 }
 
 /// North has a 1-seat concurrent product and two members.
@@ -38,7 +39,8 @@ async fn floor(db: TestDatabase) -> Floor {
         })
         .await)
     .id;
-    ok(w.manager
+    let licence = ok(w
+        .manager
         .create_licence(
             &CreateLicence {
                 product_id: viewer,
@@ -51,7 +53,9 @@ async fn floor(db: TestDatabase) -> Floor {
             },
             None,
         )
-        .await);
+        .await)
+    .body
+    .id;
     let member = |email: &str| CreateUser {
         email: email.into(),
         name: String::new(),
@@ -69,6 +73,7 @@ async fn floor(db: TestDatabase) -> Floor {
         nina,
         omar,
         nina_id,
+        licence,
     }
 }
 
@@ -144,6 +149,12 @@ async fn members_keep_one_seat_per_client_queue_and_log_out(db: TestDatabase) {
 async fn admins_force_release_and_the_reaper_reclaims_lapsed_seats(db: TestDatabase) {
     let f = floor(db).await;
     let (held, _) = granted(ok(f.nina.create_session(&ask(f.viewer, "kiosk")).await));
+    let in_use = err(f.w.manager.delete_licence(f.licence).await);
+    assert_eq!(
+        (in_use.status(), in_use.code()),
+        (Some(409), "licence_in_use"),
+        "a held concurrent seat keeps its licence"
+    );
     assert_eq!(
         err(f.w.north_viewer.delete_session(held.id).await).status(),
         Some(403),
@@ -303,7 +314,199 @@ async fn integrations_check_out_for_members_and_pools_take_lease_settings(db: Te
     let _: OrganisationId = f.w.north;
 }
 
+/// Queue policies of a concurrent pool: refuse answers 409 at once, auto-grant
+/// queues; approval makes no sense for members waiting in line and is refused.
+/// Every denial and every queue entry is audited.
+async fn concurrent_pools_refuse_or_queue_and_say_so_in_the_audit(db: TestDatabase) {
+    let f = floor(db).await;
+    let pool = ok(f
+        .w
+        .north_admin
+        .list_pools(&PoolQuery {
+            product: Some(f.viewer),
+            ..Default::default()
+        })
+        .await)
+    .items[0]
+        .id;
+    let approval = err(f
+        .w
+        .north_admin
+        .update_pool(
+            pool,
+            &UpdatePool {
+                queue_policy: Some(QueuePolicy::Approval),
+                lease_seconds: Some(300),
+                ..Default::default()
+            },
+        )
+        .await);
+    assert_eq!(
+        approval.problem().map(|p| p.fields[0].code.as_str()),
+        Some("not_for_concurrent")
+    );
+    let unchanged = ok(f.w.north_admin.list_pools(&PoolQuery::default()).await);
+    assert!(
+        unchanged.items.iter().all(|p| p.lease_seconds == 900),
+        "a refused update writes nothing"
+    );
+    ok(f.w
+        .north_admin
+        .update_pool(
+            pool,
+            &UpdatePool {
+                queue_policy: Some(QueuePolicy::Refuse),
+                ..Default::default()
+            },
+        )
+        .await);
+    granted(ok(f.nina.create_session(&ask(f.viewer, "laptop")).await));
+    let refused = err(f.omar.create_session(&ask(f.viewer, "desktop")).await);
+    assert_eq!((refused.status(), refused.code()), (Some(409), "seat_unavailable"));
+    ok(f.w
+        .north_admin
+        .update_pool(
+            pool,
+            &UpdatePool {
+                queue_policy: Some(QueuePolicy::AutoGrant),
+                ..Default::default()
+            },
+        )
+        .await);
+    assert!(matches!(
+        ok(f.omar.create_session(&ask(f.viewer, "desktop")).await),
+        Checkout::Queued(_)
+    ));
+    let audit = ok(f
+        .w
+        .north_admin
+        .list_audit(&AuditQuery {
+            per_page: Some(100),
+            ..Default::default()
+        })
+        .await);
+    let steps: Vec<&str> = audit
+        .items
+        .iter()
+        .map(|e| e.action.as_str())
+        .filter(|a| a.starts_with("lease"))
+        .collect();
+    assert_eq!(
+        steps,
+        ["lease_request.queued", "lease.denied", "lease.granted"],
+        "newest first"
+    );
+}
+
+/// The server's own reaper and expiry job run: a lapsed seat is reclaimed and
+/// an ended licence shrinks its pool without anyone calling an endpoint.
+async fn the_running_jobs_reclaim_lapsed_seats_and_expire_licences(db: TestDatabase) {
+    let w = world_with(db, |s| s.reaper_interval_seconds = 1).await;
+    let viewer = ok(w
+        .vendor
+        .create_product(&CreateProduct {
+            code: "VIEW".into(),
+            name: "Viewer".into(),
+            seat_kind: SeatKind::Concurrent,
+            currency: "EUR".into(),
+            prices: [(Plan::Yearly, 900)].into_iter().collect(),
+            default_lease_seconds: None,
+        })
+        .await)
+    .id;
+    let licence = ok(w
+        .manager
+        .create_licence(
+            &CreateLicence {
+                product_id: viewer,
+                plan: Plan::Yearly,
+                name: "Two floating seats".into(),
+                note: None,
+                quantity: 2,
+                owner_organisation_id: Some(w.north),
+                owner_user_id: None,
+            },
+            None,
+        )
+        .await)
+    .body;
+    let admin = ok(w.north_admin.me().await).id;
+    // A checkout two hours ago whose client then vanished: its lease has lapsed.
+    let long_ago = WriteContext {
+        actor: Actor::SYSTEM,
+        request_id: None,
+        now: chrono::Utc::now() - Duration::hours(2),
+    };
+    let checkout = leasehold_core::seat::Checkout {
+        organisation_id: w.north,
+        product_id: viewer,
+        user_id: admin,
+        client_id: "vanished-tab".into(),
+    };
+    w.app
+        .state
+        .store
+        .checkout(&long_ago, &checkout)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let world = &w;
+    let pool_of = move || async move {
+        ok(world
+            .north_admin
+            .list_pools(&PoolQuery {
+                product: Some(viewer),
+                ..Default::default()
+            })
+            .await)
+        .items[0]
+            .clone()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while pool_of().await.held > 0 {
+        assert!(std::time::Instant::now() < deadline, "the reaper never ran");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // The licence ends a moment after it started; the expiry job takes its seats away.
+    let ends = licence.activated_at.map(|at| at + Duration::milliseconds(20));
+    ok(w.manager
+        .update_licence(
+            licence.id,
+            &UpdateLicence {
+                ends_at: ends,
+                ..Default::default()
+            },
+        )
+        .await);
+    // (Ending in the past already, the edit itself shrinks the pool; the job
+    // stores the status and says so in the audit log.)
+    let system_actions = || async move {
+        let audit = ok(world
+            .north_admin
+            .list_audit(&AuditQuery {
+                per_page: Some(100),
+                ..Default::default()
+            })
+            .await);
+        audit
+            .items
+            .into_iter()
+            .filter(|e| e.actor_kind == leasehold_core::access::ActorKind::System)
+            .map(|e| e.action)
+            .collect::<Vec<String>>()
+    };
+    while !system_actions().await.iter().any(|a| a == "licence.expired") {
+        assert!(std::time::Instant::now() < deadline, "expiry never ran");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(system_actions().await.iter().any(|a| a == "lease.released"));
+    assert_eq!(pool_of().await.capacity, 0);
+    let expired = ok(w.manager.get_licence(licence.id).await);
+    assert_eq!(expired.status, leasehold_core::values::LicenceStatus::Expired);
+}
+
 on_both_engines!(
+    concurrent_pools_refuse_or_queue_and_say_so_in_the_audit,
+    the_running_jobs_reclaim_lapsed_seats_and_expire_licences,
     members_keep_one_seat_per_client_queue_and_log_out,
     admins_force_release_and_the_reaper_reclaims_lapsed_seats,
     integrations_check_out_for_members_and_pools_take_lease_settings,
@@ -407,4 +610,33 @@ async fn two_servers_on_one_database_never_over_allocate(db: TestDatabase) {
     clients.sort();
     clients.dedup();
     assert_eq!(clients.len(), 5, "five distinct holders, none granted twice");
+
+    // Every client vanishes; both servers reap at once, later: each lapsed
+    // seat is reclaimed exactly once and handed to exactly one waiting client.
+    let later = WriteContext {
+        actor: Actor::SYSTEM,
+        request_id: None,
+        now: chrono::Utc::now() + Duration::hours(1),
+    };
+    let (one, two) = futures::join!(
+        f.w.app.state.store.reap_leases(&later, 3),
+        second.state.store.reap_leases(&later, 3)
+    );
+    let (one, two) = (
+        one.unwrap_or_else(|e| panic!("{e}")),
+        two.unwrap_or_else(|e| panic!("{e}")),
+    );
+    println!("two reapers at once reclaimed {one} + {two} lapsed seats");
+    assert_eq!(one + two, 5, "five lapsed seats, each reclaimed once");
+    let pool = ok(f
+        .w
+        .north_admin
+        .list_pools(&PoolQuery {
+            product: Some(f.viewer),
+            ..Default::default()
+        })
+        .await)
+    .items[0]
+        .clone();
+    assert_eq!((pool.held, pool.waiting), (5, 25), "five more handed on from the queue");
 }

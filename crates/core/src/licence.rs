@@ -231,7 +231,10 @@ impl Licence {
         }
         if seats_held > 0 {
             return Err(DomainError::LicenceInUse {
-                reason: format!("{seats_held} of its seats are held"),
+                reason: match seats_held {
+                    1 => "one of its seats is held".to_owned(),
+                    n => format!("{n} of its seats are held"),
+                },
             });
         }
         Ok(())

@@ -559,6 +559,9 @@ pub trait Store: Send + Sync + 'static {
     /// Reclaims up to `limit` leases that lapsed, went idle or finished lingering
     /// at `ctx.now`; each exactly once, even with several processes reaping.
     async fn reap_leases(&self, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError>;
+    /// Stores as expired up to `limit` licences whose end passed by `ctx.now`,
+    /// each with its audit entry and its pool's capacity change, in one transaction.
+    async fn expire_licences(&self, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError>;
     async fn lease(&self, vis: Visibility, id: LeaseId) -> Result<Option<LeaseDetails>, StoreError>;
     async fn leases(&self, vis: Visibility, filter: &LeaseFilter) -> Result<Page<LeaseDetails>, StoreError>;
     async fn set_lease_settings(

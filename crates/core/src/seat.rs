@@ -219,6 +219,21 @@ pub enum LeaseState {
 }
 
 impl Lease {
+    /// What an online check of this lease's token answers at `now` (the code of
+    /// [`crate::wire::SeatValidity`]): a seat logged out, idle past the pool's
+    /// timeout or lapsed no longer holds, even before the reaper takes it.
+    pub fn validity_at(&self, now: DateTime<Utc>) -> &'static str {
+        if self.released_at.is_some() {
+            "seat_released"
+        } else if self.idle_expires_at.is_some_and(|idle| idle <= now) {
+            "seat_idle"
+        } else if self.expires_at <= now {
+            "seat_revoked"
+        } else {
+            "valid"
+        }
+    }
+
     pub fn state_at(&self, now: DateTime<Utc>, settings: &LeaseSettings) -> LeaseState {
         if self.released_at.is_some() {
             return LeaseState::Lingering;
@@ -305,6 +320,39 @@ mod tests {
         assert_eq!((pool.available(), pool.over_capacity()), (2, false));
         pool.capacity = 0;
         assert_eq!((pool.available(), pool.over_capacity()), (0, true));
+    }
+
+    #[test]
+    fn a_lease_validates_until_released_idle_or_lapsed() {
+        let at = Utc::now();
+        let lease = Lease {
+            id: LeaseId::from_uuid(Uuid::nil()),
+            pool_id: PoolId::from_uuid(Uuid::nil()),
+            licence_id: LicenceId::from_uuid(Uuid::nil()),
+            user_id: UserId::from_uuid(Uuid::nil()),
+            client_id: "tab-1".into(),
+            granted_at: at,
+            last_heartbeat_at: at,
+            last_activity_at: at,
+            expires_at: at + Duration::seconds(600),
+            idle_expires_at: Some(at + Duration::seconds(300)),
+            released_at: None,
+            linger_until: None,
+        };
+        assert_eq!(lease.validity_at(at + Duration::seconds(299)), "valid");
+        assert_eq!(lease.validity_at(at + Duration::seconds(300)), "seat_idle");
+        let busy = Lease {
+            idle_expires_at: None,
+            ..lease.clone()
+        };
+        assert_eq!(busy.validity_at(at + Duration::seconds(599)), "valid");
+        assert_eq!(busy.validity_at(at + Duration::seconds(600)), "seat_revoked");
+        let lingering = Lease {
+            released_at: Some(at),
+            linger_until: Some(at + Duration::seconds(60)),
+            ..lease
+        };
+        assert_eq!(lingering.validity_at(at), "seat_released");
     }
 
     #[test]

@@ -615,7 +615,8 @@ pub struct ValidateSeat {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeatValidity {
     pub valid: bool,
-    /// `valid`, `invalid_token`, `expired`, `seat_revoked` or `device_blocked`.
+    /// `valid`, `invalid_token`, `expired`, `seat_revoked`, `device_blocked`; for
+    /// session tokens also `seat_released` (logged out) and `seat_idle` (idle past the pool's timeout).
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seat_id: Option<SeatId>,

@@ -42,6 +42,13 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// A unique violation on `column`: PostgreSQL names the constraint
+/// (`licences_coupon_code_key`), SQLite the column (`licences.coupon_code`).
+fn is_unique_violation_of(error: &sqlx::Error, column: &str) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation()
+        && (db.constraint().is_some_and(|c| c.contains(column)) || db.message().contains(column)))
+}
+
 /// A `LIKE` pattern matching `text` anywhere, case-insensitively (compare against `lower(column)`).
 fn contains_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
@@ -290,7 +297,8 @@ async fn apply_change(conn: &mut Conn, ctx: &WriteContext, change: &Change) -> R
             .execute(&mut *conn)
             .await
             .map_err(|e| {
-                if is_unique_violation(&e) {
+                // Only the coupon's uniqueness is a collision worth a retry with a new code.
+                if is_unique_violation_of(&e, "coupon_code") {
                     StoreError::Domain(DomainError::Conflict {
                         code: "coupon_collision",
                         message: "the generated coupon code exists already".into(),
@@ -319,7 +327,8 @@ async fn apply_change(conn: &mut Conn, ctx: &WriteContext, change: &Change) -> R
             // Never while redeemed or while any of its seats is held.
             let deleted = sqlx::query(
                 "DELETE FROM licences WHERE id = $1 AND version = $2 AND redeemed_at IS NULL \
-                 AND NOT EXISTS (SELECT 1 FROM seats WHERE licence_id = $1)",
+                 AND NOT EXISTS (SELECT 1 FROM seats WHERE licence_id = $1) \
+                 AND NOT EXISTS (SELECT 1 FROM leases WHERE licence_id = $1)",
             )
             .bind(id.as_uuid())
             .bind(version)
@@ -940,8 +949,12 @@ impl Store for Engine {
     }
 
     async fn seats_held_by_licence(&self, id: LicenceId) -> Result<u64, StoreError> {
-        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM seats WHERE licence_id = $1")
-            .bind(id.as_uuid())
+        // Device seats and concurrent leases both hold a licence's seats.
+        let held: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM seats WHERE licence_id = $1) \
+             + (SELECT COUNT(*) FROM leases WHERE licence_id = $1)",
+        )
+        .bind(id.as_uuid())
             .fetch_one(self.reader())
             .await
             .map_err(backend)?;
@@ -1056,6 +1069,14 @@ impl Store for Engine {
         let reclaimed = reap(&mut tx, ctx, limit).await?;
         tx.commit().await.map_err(backend)?;
         Ok(reclaimed)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn expire_licences(&self, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let expired = expire(&mut tx, ctx, limit).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(expired)
     }
 
     async fn lease(&self, vis: Visibility, id: leasehold_core::ids::LeaseId) -> Result<Option<LeaseDetails>, StoreError> {

@@ -123,8 +123,26 @@ async fn sync_pool(conn: &mut Conn, ctx: &WriteContext, org: Uuid, product: Uuid
         .fetch_one(&mut *conn)
         .await
         .map_err(backend)?;
-    let capacity = capacity_of(conn, org, product, ctx.now).await?;
+    let (pool, changed) = refresh_capacity(conn, ctx, id).await?;
+    if changed {
+        grant_waiting(conn, ctx, id).await?;
+        return load_pool(conn, id).await;
+    }
+    Ok(pool)
+}
+
+/// Brings a pool's capacity up to date with its organisation's active licences
+/// at `ctx.now` (a licence may have expired since the last change); a change is
+/// an event and an audit entry. Says whether it changed.
+async fn refresh_capacity(conn: &mut Conn, ctx: &WriteContext, id: Uuid) -> Result<(Pool, bool), StoreError> {
     let before = load_pool(conn, id).await?;
+    let capacity = capacity_of(
+        conn,
+        before.organisation_id.as_uuid(),
+        before.product_id.as_uuid(),
+        ctx.now,
+    )
+    .await?;
     // Only the transaction that changes the value records the change.
     let changed = sqlx::query("UPDATE pools SET capacity = $2 WHERE id = $1 AND capacity <> $2")
         .bind(id)
@@ -133,15 +151,55 @@ async fn sync_pool(conn: &mut Conn, ctx: &WriteContext, org: Uuid, product: Uuid
         .await
         .map_err(backend)?
         .rows_affected();
-    let pool = load_pool(conn, id).await?;
-    if changed == 1 {
-        record_usage(conn, ctx, &pool, "capacity_changed", None, None).await?;
-        let (was, now) = (serde_json::json!({"capacity": before.capacity}), serde_json::json!({"capacity": pool.capacity}));
-        record_audit(conn, ctx, &pool, "pool.capacity_changed", "pool", id, Some(was), Some(now)).await?;
-        grant_waiting(conn, ctx, id).await?;
-        return load_pool(conn, id).await;
+    if changed != 1 {
+        return Ok((before, false));
     }
-    Ok(pool)
+    let pool = load_pool(conn, id).await?;
+    record_usage(conn, ctx, &pool, "capacity_changed", None, None).await?;
+    let (was, now) = (serde_json::json!({"capacity": before.capacity}), serde_json::json!({"capacity": pool.capacity}));
+    record_audit(conn, ctx, &pool, "pool.capacity_changed", "pool", id, Some(was), Some(now)).await?;
+    Ok((pool, true))
+}
+
+/// Stores as expired up to `limit` licences whose end has passed at `ctx.now`,
+/// each with its audit entry, and brings their pools' capacity down with them
+/// (seats held beyond it stay until released: the pool is over capacity).
+async fn expire(conn: &mut Conn, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError> {
+    let due: Vec<(Uuid, Option<Uuid>, Uuid, String)> = sqlx::query_as(&format!(
+        "SELECT id, owner_organisation_id, product_id, status FROM licences \
+         WHERE status IN ('active', 'paused') AND ends_at IS NOT NULL AND ends_at <= $1 \
+         ORDER BY ends_at, id LIMIT $2{SKIP_LOCKED}"
+    ))
+    .bind(ctx.now)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let mut pools = std::collections::BTreeSet::new();
+    for (id, organisation, product, status) in &due {
+        sqlx::query("UPDATE licences SET status = 'expired', version = version + 1 WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+        let record = AuditRecord {
+            organisation_id: organisation.map(OrganisationId::from_uuid),
+            product_id: Some(ProductId::from_uuid(*product)),
+            action: "licence.expired",
+            object_kind: "licence",
+            object_id: *id,
+            before: Some(serde_json::json!({"status": status})),
+            after: Some(serde_json::json!({"status": "expired"})),
+        };
+        insert_audit(conn, ctx, &record).await?;
+        if let Some(organisation) = organisation {
+            pools.insert((*organisation, *product));
+        }
+    }
+    for (organisation, product) in pools {
+        sync_pool(conn, ctx, organisation, product).await?;
+    }
+    Ok(due.len() as u64)
 }
 
 /// The atomic check-and-take: one conditional update, never read-then-write.
@@ -192,9 +250,13 @@ async fn pick_licence(conn: &mut Conn, pool: &Pool, now: DateTime<Utc>) -> Resul
     .bind(pool.organisation_id.as_uuid())
     .bind(pool.product_id.as_uuid())
     .bind(now)
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
-    .map_err(backend)
+    .map_err(backend)?
+    .ok_or(StoreError::Domain(DomainError::Conflict {
+        code: "seat_unavailable",
+        message: "the organisation has no active licence of this product".into(),
+    }))
 }
 
 /// Deletes a seat and gives its place back to the pool.
@@ -237,6 +299,8 @@ async fn settle_request(conn: &mut Conn, ctx: &WriteContext, pool: &Pool, reques
 
 /// While an auto-granting pool has a free seat, the oldest waiting request gets it.
 async fn grant_waiting(conn: &mut Conn, ctx: &WriteContext, pool_id: Uuid) -> Result<(), StoreError> {
+    // A freed seat goes nowhere when the licences behind it expired meanwhile.
+    refresh_capacity(conn, ctx, pool_id).await?;
     loop {
         let pool = load_pool(conn, pool_id).await?;
         if pool.queue_policy != QueuePolicy::AutoGrant || pool.held >= pool.capacity {
@@ -313,10 +377,12 @@ async fn claim_idempotency(conn: &mut Conn, ctx: &WriteContext, claim: &Idempote
 }
 
 async fn register(conn: &mut Conn, ctx: &WriteContext, reg: &DeviceRegistration, claim: Option<&IdempotencyClaim>) -> Result<Registration, StoreError> {
-    if let Some(claim) = claim {
-        // A replay runs the same steps: registration is idempotent per device.
-        claim_idempotency(conn, ctx, claim).await?;
-    }
+    // A replay runs the same steps (registration is idempotent per device) and
+    // answers as the first call did: a seat granted by it is still "new".
+    let replay_of = match claim {
+        Some(claim) => claim_idempotency(conn, ctx, claim).await?,
+        None => None,
+    };
     let org = reg.organisation_id.as_uuid();
     let product = reg.product_id.as_uuid();
     let row: DeviceRow = sqlx::query_as(
@@ -348,7 +414,8 @@ async fn register(conn: &mut Conn, ctx: &WriteContext, reg: &DeviceRegistration,
         .await
         .map_err(backend)?;
     if let Some(seat) = held {
-        return Ok(Registration::Granted { device, seat: seat.into(), pool, new: false });
+        let new = replay_of == Some(seat.id);
+        return Ok(Registration::Granted { device, seat: seat.into(), pool, new });
     }
     let waiting: Option<RequestRow> = sqlx::query_as(
         "SELECT id, pool_id, device_id, state, requested_at, resolved_at, seat_id FROM seat_requests \
@@ -371,6 +438,16 @@ async fn register(conn: &mut Conn, ctx: &WriteContext, reg: &DeviceRegistration,
         .map_err(backend)?;
     if queue == 0 && take_seat(conn, pool.id.as_uuid()).await? {
         let (seat, pool) = grant_seat(conn, ctx, pool.id.as_uuid(), device_id, "registration").await?;
+        if let Some(claim) = claim {
+            // The key names the seat it granted.
+            sqlx::query("UPDATE idempotency_keys SET resource_id = $3 WHERE scope = $1 AND key = $2")
+                .bind(&claim.scope)
+                .bind(&claim.key)
+                .bind(seat.id.as_uuid())
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+        }
         return Ok(Registration::Granted { device, seat, pool, new: true });
     }
     if pool.queue_policy == QueuePolicy::Refuse {

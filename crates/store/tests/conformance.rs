@@ -412,6 +412,39 @@ async fn coupon_codes_are_unique(db: TestDatabase) {
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .is_some_and(|l| l.name == "first"));
+    // Another unique violation (the same id again) is not a coupon collision:
+    // retrying it with a new code would loop for nothing.
+    let first = w
+        .store
+        .licence_by_coupon("DDDDDDDD")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("first"));
+    let same_id = Licence {
+        id: first.id,
+        ..licence(&w, "third", north(&w), "EEEEEEEE", t0())
+    };
+    let result = w
+        .store
+        .commit(
+            &ctx(t0()),
+            ChangeSet {
+                changes: vec![Change::InsertLicence(same_id)],
+                ..ChangeSet::default()
+            },
+        )
+        .await;
+    assert!(
+        result.is_err()
+            && !matches!(
+                result,
+                Err(StoreError::Domain(DomainError::Conflict {
+                    code: "coupon_collision",
+                    ..
+                }))
+            ),
+        "{result:?}"
+    );
 }
 
 async fn a_failed_change_set_leaves_nothing_behind(db: TestDatabase) {

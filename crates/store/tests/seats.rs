@@ -301,6 +301,48 @@ async fn registrations_200_attempts_on_5_seats_grant_5_and_queue_195_fifo(db: Te
         events.iter().all(|e| e.held <= e.capacity),
         "no event saw held above capacity"
     );
+
+    // Drain the whole queue, five releases at a time: every one of the 195
+    // queued devices is granted exactly once, in the end.
+    loop {
+        let holders: Vec<DeviceId> = f.licensed().await.iter().map(|d| d.device.id).collect();
+        if f.pool().await.waiting == 0 {
+            break;
+        }
+        let releases: Vec<_> = holders
+            .into_iter()
+            .map(|device| {
+                let f = f.clone();
+                tokio::spawn(async move { f.revoke(device).await })
+            })
+            .collect();
+        for release in releases {
+            release.await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        f.assert_consistent().await;
+    }
+    let events = f
+        .store
+        .usage_events(pool.pool.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let granted: Vec<Uuid> = events
+        .iter()
+        .filter(|e| e.kind == "seat_granted")
+        .filter_map(|e| e.subject_id)
+        .collect();
+    let distinct: HashSet<&Uuid> = granted.iter().collect();
+    println!(
+        "queue drained: {} grants to {} distinct devices",
+        granted.len(),
+        distinct.len()
+    );
+    assert_eq!(
+        (granted.len(), distinct.len()),
+        (ATTEMPTS, ATTEMPTS),
+        "all 200 devices granted, each exactly once"
+    );
+    assert!(events.iter().all(|e| e.held <= e.capacity));
 }
 
 async fn registration_is_idempotent_per_device(db: TestDatabase) {
@@ -421,6 +463,128 @@ async fn capacity_follows_licences_and_an_over_capacity_pool_grants_nothing(db: 
     if held_by_paused > 0 {
         assert!(matches!(f.store.commit(&ctx(), delete).await, Err(StoreError::Stale)));
     }
+}
+
+fn ctx_at(now: chrono::DateTime<Utc>) -> WriteContext {
+    WriteContext { now, ..ctx() }
+}
+
+impl Fixture {
+    /// Moves `licence`'s end to `ends`, as an account manager's edit would.
+    async fn end_at(&self, licence: &Licence, ends: chrono::DateTime<Utc>) -> Licence {
+        let mut edited = licence.clone();
+        edited.ends_at = Some(ends);
+        edited.version += 1;
+        self.commit(vec![Change::UpdateLicence(edited.clone())]).await;
+        edited
+    }
+
+    async fn commit(&self, changes: Vec<Change>) {
+        let set = ChangeSet {
+            changes,
+            ..ChangeSet::default()
+        };
+        self.store.commit(&ctx(), set).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    async fn device(&self, fingerprint: &str) -> DeviceId {
+        self.licensed()
+            .await
+            .iter()
+            .find(|d| d.device.fingerprint == fingerprint)
+            .map(|d| d.device.id)
+            .unwrap_or_else(|| panic!("{fingerprint} holds no seat"))
+    }
+}
+
+async fn expired_licences_shrink_their_pool_and_freed_seats_go_nowhere(db: TestDatabase) {
+    let f = fixture(&db, 2).await;
+    let short = new_licence(&f.product, f.org, 1);
+    f.commit(vec![Change::InsertLicence(short.clone())]).await;
+    for device in ["a-device", "b-device", "c-device"] {
+        assert!(matches!(f.register(device).await, Registration::Granted { .. }));
+    }
+    assert!(matches!(f.register("d-device").await, Registration::Queued { .. }));
+    let now = Utc::now();
+    let short = f.end_at(&short, now + chrono::Duration::hours(1)).await;
+    let later = ctx_at(now + chrono::Duration::hours(2));
+    assert_eq!(
+        f.store.expire_licences(&ctx_at(now), 10).await.unwrap_or(9),
+        0,
+        "not yet"
+    );
+    assert_eq!(f.store.expire_licences(&later, 10).await.unwrap_or(0), 1);
+    assert_eq!(
+        f.store.expire_licences(&later, 10).await.unwrap_or(9),
+        0,
+        "each expires once"
+    );
+    let stored = f
+        .store
+        .licence(Visibility::Everything, short.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("the licence"));
+    assert_eq!(
+        stored.licence.status,
+        LicenceStatus::Expired,
+        "stored, not only computed"
+    );
+    let pool = f.pool().await.pool;
+    assert_eq!(
+        (pool.capacity, pool.held, pool.over_capacity()),
+        (2, 3, true),
+        "the seats stay held; the pool is over capacity"
+    );
+    f.revoke(f.device("a-device").await).await;
+    let pool = f.pool().await;
+    assert_eq!((pool.pool.held, pool.waiting), (2, 1), "the freed seat went nowhere");
+
+    // The other licence ends too, and a seat frees before expiry has run: the
+    // release itself finds the capacity gone and grants nothing (it does not fail).
+    f.end_at(&f.licence, now + chrono::Duration::hours(1)).await;
+    let b = f.device("b-device").await;
+    let released = f
+        .store
+        .release_device_seats(&later, Visibility::Organisation(f.org), b, None, ReleaseReason::Revoked)
+        .await;
+    assert_eq!(released.unwrap_or_else(|e| panic!("{e}")), 1);
+    let pool = f.pool().await;
+    assert_eq!((pool.pool.capacity, pool.pool.held, pool.waiting), (0, 1, 1));
+    assert_eq!(f.store.expire_licences(&later, 10).await.unwrap_or(0), 1);
+    let audit = f
+        .store
+        .audit(
+            Visibility::Everything,
+            &AuditFilter {
+                organisation: Some(f.org),
+                product: None,
+                licence: None,
+                actor: None,
+                from: None,
+                to: None,
+                page: PageRequest { page: 1, per_page: 100 },
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let expired: HashSet<Uuid> = audit
+        .items
+        .iter()
+        .filter(|e| e.action == "licence.expired")
+        .map(|e| e.object_id)
+        .collect();
+    assert_eq!(
+        expired,
+        HashSet::from([f.licence.id.as_uuid(), short.id.as_uuid()]),
+        "each expiry is audited"
+    );
+    let capacity_changes = audit
+        .items
+        .iter()
+        .filter(|e| e.action == "pool.capacity_changed")
+        .count();
+    assert_eq!(capacity_changes, 4, "0→2, 2→3, 3→2 at expiry, 2→0 at the release");
 }
 
 async fn blocked_devices_hold_nothing_and_unblocking_grants_nothing(db: TestDatabase) {
@@ -600,4 +764,5 @@ on_both_engines!(
     blocked_devices_hold_nothing_and_unblocking_grants_nothing,
     queue_policies_refuse_hold_for_approval_or_auto_grant,
     reallocation_moves_a_seat_in_one_step,
+    expired_licences_shrink_their_pool_and_freed_seats_go_nowhere,
 );

@@ -1248,7 +1248,7 @@ fn request_row(ctx: Ctx, request: SeatRequestView) -> impl IntoView {
             <td>
                 <span class="pill pill-product">{request.product_name.clone()}</span>
             </td>
-            <td title=datetime_full(request.requested_at)>
+            <td title=datetime_full(request.requested_at) data-testid="request-since">
                 <span class="nowrap">{relative(request.requested_at)}</span>
             </td>
             {ctx

@@ -110,7 +110,7 @@ pub async fn create_licence(
         return Err(ApiError::internal("validated fields missing"));
     };
     let id = LicenceId::from_uuid(Uuid::now_v7());
-    for _ in 0..COUPON_ATTEMPTS {
+    let committed = with_unique_coupon(new_coupon, |coupon| {
         let licence = Licence::new(
             id,
             &product,
@@ -119,26 +119,46 @@ pub async fn create_licence(
             note.clone(),
             quantity.get(),
             owner.clone(),
-            new_coupon(),
+            coupon,
             LicenceSource::AccountManager,
             caller.principal.user_id(),
             caller.now,
-        )?;
-        let set = ChangeSet {
+        );
+        let set = licence.map(|licence| ChangeSet {
             audit: vec![audit("licence.created", None, Some(&licence))],
             changes: vec![Change::InsertLicence(licence)],
             idempotency: idempotency.as_ref().map(|i| i.claim(&caller.principal, id.as_uuid())),
-        };
-        match state.store.commit(&caller.write_context(), set).await {
-            Ok(Committed::Applied) => return get_licence(state, caller, id).await,
-            Ok(Committed::Replayed { resource_id }) => {
-                return get_licence(state, caller, LicenceId::from_uuid(resource_id)).await
-            }
+        });
+        async move {
+            state
+                .store
+                .commit(&caller.write_context(), set.map_err(StoreError::Domain)?)
+                .await
+        }
+    })
+    .await?;
+    match committed {
+        Committed::Applied => get_licence(state, caller, id).await,
+        Committed::Replayed { resource_id } => get_licence(state, caller, LicenceId::from_uuid(resource_id)).await,
+    }
+}
+
+/// Runs `insert` with fresh coupon codes until one is not taken (a few
+/// attempts: with 32⁸ codes a collision is rare, two in a row rarer still).
+async fn with_unique_coupon<T, Fut>(
+    mut next_code: impl FnMut() -> CouponCode,
+    mut insert: impl FnMut(CouponCode) -> Fut,
+) -> Result<T, ApiError>
+where
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    for _ in 0..COUPON_ATTEMPTS {
+        match insert(next_code()).await {
             Err(StoreError::Domain(DomainError::Conflict {
                 code: "coupon_collision",
                 ..
             })) => continue,
-            Err(error) => return Err(error.into()),
+            other => return other.map_err(ApiError::from),
         }
     }
     Err(ApiError::internal("could not generate a unique coupon code"))
@@ -349,5 +369,64 @@ pub async fn redeem_coupon(
         // Someone redeemed it between our read and our write.
         Err(StoreError::Stale) => Err(ApiError::Domain(DomainError::CouponNotRedeemable)),
         Err(error) => Err(error.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn collision() -> StoreError {
+        StoreError::Domain(DomainError::Conflict {
+            code: "coupon_collision",
+            message: "taken".into(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_taken_coupon_is_retried_with_a_new_code() {
+        let tried = Cell::new(Vec::new());
+        let result = with_unique_coupon(new_coupon, |code| {
+            let mut seen = tried.take();
+            seen.push(code);
+            let attempt = seen.len();
+            tried.set(seen);
+            async move {
+                if attempt < 3 {
+                    Err(collision())
+                } else {
+                    Ok(attempt)
+                }
+            }
+        })
+        .await;
+        assert_eq!(result.ok(), Some(3), "the third code was free");
+        let seen = tried.take();
+        assert_eq!(seen.len(), 3);
+        assert!(
+            seen[0] != seen[1] || seen[1] != seen[2],
+            "each attempt draws a new code"
+        );
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_retried_and_attempts_are_bounded() {
+        let calls = Cell::new(0);
+        let stale = with_unique_coupon(new_coupon, |_| {
+            calls.set(calls.get() + 1);
+            async { Err::<(), _>(StoreError::Stale) }
+        })
+        .await;
+        assert!(matches!(stale, Err(ApiError::Stale)), "{stale:?}");
+        assert_eq!(calls.get(), 1);
+        calls.set(0);
+        let exhausted = with_unique_coupon(new_coupon, |_| {
+            calls.set(calls.get() + 1);
+            async { Err::<(), _>(collision()) }
+        })
+        .await;
+        assert!(exhausted.is_err());
+        assert_eq!(calls.get(), COUPON_ATTEMPTS);
     }
 }

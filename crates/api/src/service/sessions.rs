@@ -8,7 +8,7 @@ use leasehold_core::access::{Principal, Visibility};
 use leasehold_core::ids::{LeaseId, PoolId};
 use leasehold_core::ports::{LeaseDetails, StoreError};
 use leasehold_core::seat::{parse_client_id, Checkout, CheckoutOutcome, Lease, LeaseSettings, Pool};
-use leasehold_core::values::{ReleaseReason, SeatKind};
+use leasehold_core::values::{QueuePolicy, ReleaseReason, SeatKind};
 use leasehold_core::wire::{CreateSession, SeatValidity, SessionClaims, SessionGrant, SessionQueued, UpdatePool};
 use leasehold_core::{DomainError, FieldError};
 
@@ -188,17 +188,20 @@ pub async fn update_pool(state: &AppState, caller: &Caller, pool: PoolId, body: 
         .pool(vis, pool)
         .await?
         .ok_or(ApiError::Domain(DomainError::NotFound("pool")))?;
-    if let Some(policy) = body.queue_policy {
-        state
-            .store
-            .set_queue_policy(&caller.write_context(), vis, pool, policy)
-            .await?;
+    // Everything is checked before anything is written.
+    if body.queue_policy == Some(QueuePolicy::Approval) && current.seat_kind == SeatKind::Concurrent {
+        return Err(FieldError::new(
+            "queue_policy",
+            "not_for_concurrent",
+            "members wait in line for a concurrent seat: use auto_grant or refuse",
+        )
+        .into());
     }
     let touched = body.lease_seconds.is_some()
         || body.grace_seconds.is_some()
         || body.idle_seconds.is_some()
         || body.linger_seconds.is_some();
-    if touched {
+    let settings = if touched {
         let lease = current.pool.lease;
         let settings = LeaseSettings {
             lease_seconds: body.lease_seconds.unwrap_or(lease.lease_seconds),
@@ -212,6 +215,17 @@ pub async fn update_pool(state: &AppState, caller: &Caller, pool: PoolId, body: 
         }
         .check()
         .map_err(DomainError::Validation)?;
+        Some(settings)
+    } else {
+        None
+    };
+    if let Some(policy) = body.queue_policy {
+        state
+            .store
+            .set_queue_policy(&caller.write_context(), vis, pool, policy)
+            .await?;
+    }
+    if let Some(settings) = settings {
         state
             .store
             .set_lease_settings(&caller.write_context(), vis, pool, settings)
@@ -247,11 +261,11 @@ pub async fn validate(state: &AppState, token: &str) -> Result<SeatValidity, Api
         .store
         .lease(Visibility::Organisation(claims.organisation), claims.jti)
         .await?;
-    let (valid, code) = match lease {
-        Some(d) if d.lease.released_at.is_some() => (false, "seat_released"),
-        Some(d) if d.lease.user_id == claims.sub && d.lease.expires_at > state.now() => (true, "valid"),
-        _ => (false, "seat_revoked"),
+    let code = match lease {
+        Some(d) if d.lease.user_id == claims.sub => d.lease.validity_at(state.now()),
+        _ => "seat_revoked",
     };
+    let valid = code == "valid";
     Ok(SeatValidity {
         valid,
         code: code.into(),

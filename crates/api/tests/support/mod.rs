@@ -44,10 +44,10 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("state: {e}"));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-        let app = Application::with_listener(state, listener).unwrap_or_else(|e| panic!("{e}"));
+        let app = Application::with_listener(state.clone(), listener).unwrap_or_else(|e| panic!("{e}"));
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        SecondApp { base }
+        SecondApp { base, state }
     }
 
     pub fn anonymous(&self) -> Client {
@@ -90,7 +90,12 @@ pub struct World {
 }
 
 pub async fn world(db: TestDatabase) -> World {
-    let app = TestApp::spawn(db, |_| {}).await;
+    world_with(db, |_| {}).await
+}
+
+/// The world on a server with tweaked settings.
+pub async fn world_with(db: TestDatabase, tweak: impl FnOnce(&mut Settings)) -> World {
+    let app = TestApp::spawn(db, tweak).await;
     let vendor = app.login("root@vendor.test").await;
     let user = |email: &str, role: Role, organisation_id: Option<OrganisationId>| CreateUser {
         email: email.into(),
@@ -178,6 +183,7 @@ macro_rules! on_both_engines {
 /// Another server on the first one's database.
 pub struct SecondApp {
     pub base: String,
+    pub state: leasehold_api::state::AppState,
 }
 
 impl SecondApp {

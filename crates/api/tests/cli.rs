@@ -1,0 +1,138 @@
+//! The `leasehold` binary as an operator runs it: migrate, openapi, user
+//! create, demo (twice: it is idempotent) and serve, on a fresh database.
+
+use leasehold_store::testing::TestDatabase;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// `leasehold args…` against `database`, from an empty directory (no stray
+/// `leasehold.toml` and no built SPA).
+fn leasehold(database: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_leasehold"));
+    command
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .env("LEASEHOLD_DATABASE_URL", database)
+        .env("LEASEHOLD_CONFIG", "/nonexistent/leasehold.toml")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn run(database: &str, args: &[&str]) -> Output {
+    leasehold(database, args)
+        .output()
+        .unwrap_or_else(|e| panic!("leasehold {args:?}: {e}"))
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn the_operator_commands(db: TestDatabase) {
+    let migrated = run(&db.url, &["migrate"]);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    assert!(stdout(&migrated).contains("up to date"));
+
+    let spec = run(&db.url, &["openapi"]);
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/openapi.json")).unwrap_or_default();
+    assert!(
+        spec.status.success() && stdout(&spec) == checked_in,
+        "prints the checked-in spec"
+    );
+
+    let create = [
+        "user",
+        "create",
+        "--email",
+        "ops@vendor.test",
+        "--password",
+        "a long passphrase",
+        "--role",
+        "vendor_admin",
+    ];
+    let created = run(&db.url, &create);
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(stdout(&created).contains("created ops@vendor.test (vendor_admin)"));
+    let again = run(&db.url, &create);
+    assert!(!again.status.success(), "the email is taken");
+    assert!(stderr(&again).contains("email"), "{}", stderr(&again));
+    let mut bad_role = create;
+    bad_role[7] = "emperor";
+    let refused = run(&db.url, &bad_role);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("role"), "{}", stderr(&refused));
+
+    let first = run(&db.url, &["demo"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("demo data created"));
+    let second = run(&db.url, &["demo"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("demo data already present"),
+        "demo is idempotent"
+    );
+    assert!(stdout(&second).contains("password:"), "it prints the logins again");
+
+    // serve: healthy and ready, and the operator's user signs in.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _server = Server(
+        leasehold(&db.url, &["serve"])
+            .env("LEASEHOLD_BIND", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("serve: {e}")),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match http.get(format!("{base}/healthz")).send().await {
+            Ok(r) if r.status().is_success() => break,
+            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+            other => panic!("the server never became healthy: {other:?}"),
+        }
+    }
+    let ready = http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    assert_eq!(ready.ok(), Some(200), "ready: the database is reachable");
+    let login = http
+        .post(format!("{base}/v1/auth/login"))
+        .json(&serde_json::json!({"email": "ops@vendor.test", "password": "a long passphrase"}))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    assert_eq!(login.ok(), Some(200));
+}
+
+#[tokio::test]
+async fn the_operator_commands_on_sqlite() {
+    the_operator_commands(TestDatabase::sqlite()).await;
+}
+
+#[tokio::test]
+async fn the_operator_commands_on_postgres() {
+    if let Some(db) = TestDatabase::postgres().await {
+        the_operator_commands(db).await;
+    }
+}
