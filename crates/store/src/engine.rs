@@ -771,10 +771,12 @@ impl Store for Engine {
         registration: &leasehold_core::seat::DeviceRegistration,
         idempotency: Option<IdempotencyClaim>,
     ) -> Result<leasehold_core::seat::Registration, StoreError> {
-        let mut tx = self.begin().await.map_err(backend)?;
-        let outcome = register(&mut tx, ctx, registration, idempotency.as_ref()).await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(outcome)
+        let (ctx, registration) = (ctx.clone(), registration.clone());
+        self.write(move |conn| {
+            let (ctx, registration, idempotency) = (ctx.clone(), registration.clone(), idempotency.clone());
+            Box::pin(async move { register(conn, &ctx, &registration, idempotency.as_ref()).await })
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -786,11 +788,15 @@ impl Store for Engine {
         product: Option<ProductId>,
         reason: leasehold_core::values::ReleaseReason,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.begin().await.map_err(backend)?;
-        visible_device(&mut tx, vis, device.as_uuid()).await?;
-        let released = release(&mut tx, ctx, device.as_uuid(), product.map(|p| p.as_uuid()), reason).await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(released)
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let ctx = ctx.clone();
+            Box::pin(async move {
+                visible_device(conn, vis, device.as_uuid()).await?;
+                release(conn, &ctx, device.as_uuid(), product.map(|p| p.as_uuid()), reason).await
+            })
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -1017,10 +1023,12 @@ impl Store for Engine {
         ctx: &WriteContext,
         checkout: &leasehold_core::seat::Checkout,
     ) -> Result<leasehold_core::seat::CheckoutOutcome, StoreError> {
-        let mut tx = self.begin().await.map_err(backend)?;
-        let outcome = checkout_lease(&mut tx, ctx, checkout).await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(outcome)
+        let (ctx, checkout) = (ctx.clone(), checkout.clone());
+        self.write(move |conn| {
+            let (ctx, checkout) = (ctx.clone(), checkout.clone());
+            Box::pin(async move { checkout_lease(conn, &ctx, &checkout).await })
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -1032,22 +1040,9 @@ impl Store for Engine {
         user: Option<UserId>,
         activity: bool,
     ) -> Result<Option<(leasehold_core::seat::Lease, leasehold_core::seat::Pool)>, StoreError> {
-        let mut tx = self.begin().await.map_err(backend)?;
-        let found = match visible_lease(&mut tx, Visibility::Organisation(organisation), lease.as_uuid()).await {
-            Ok(found) => found,
-            Err(StoreError::Domain(DomainError::NotFound(_))) => return Ok(None),
-            Err(error) => return Err(error),
-        };
-        let (current, pool) = found;
-        if user.is_some_and(|user| user != current.user_id) {
-            return Ok(None);
-        }
-        if !renew(&mut tx, &current, &pool.lease, ctx.now, activity).await? {
-            return Ok(None);
-        }
-        let renewed = load_lease(&mut tx, lease.as_uuid()).await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(renewed.map(|lease| (lease, pool)))
+        let now = ctx.now;
+        self.write(move |conn| Box::pin(renew_visible(conn, organisation, lease, user, now, activity)))
+            .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -1058,9 +1053,12 @@ impl Store for Engine {
         lease: leasehold_core::ids::LeaseId,
         reason: leasehold_core::values::ReleaseReason,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await.map_err(backend)?;
-        end(&mut tx, ctx, vis, lease.as_uuid(), reason).await?;
-        tx.commit().await.map_err(backend)
+        let ctx = ctx.clone();
+        self.write(move |conn| {
+            let ctx = ctx.clone();
+            Box::pin(async move { end(conn, &ctx, vis, lease.as_uuid(), reason).await })
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]

@@ -173,6 +173,30 @@ async fn renew(conn: &mut Conn, lease: &Lease, settings: &LeaseSettings, now: Da
     Ok(renewed == 1)
 }
 
+/// Renews a lease of `organisation` (held by `user`, when given); `None` when it
+/// is not found or no longer live.
+async fn renew_visible(
+    conn: &mut Conn,
+    organisation: OrganisationId,
+    lease: LeaseId,
+    user: Option<UserId>,
+    now: DateTime<Utc>,
+    activity: bool,
+) -> Result<Option<(Lease, Pool)>, StoreError> {
+    let (current, pool) = match visible_lease(conn, Visibility::Organisation(organisation), lease.as_uuid()).await {
+        Ok(found) => found,
+        Err(StoreError::Domain(DomainError::NotFound(_))) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    if user.is_some_and(|user| user != current.user_id) {
+        return Ok(None);
+    }
+    if !renew(conn, &current, &pool.lease, now, activity).await? {
+        return Ok(None);
+    }
+    Ok(load_lease(conn, lease.as_uuid()).await?.map(|lease| (lease, pool)))
+}
+
 async fn checkout_lease(conn: &mut Conn, ctx: &WriteContext, c: &Checkout) -> Result<CheckoutOutcome, StoreError> {
     let pool = sync_pool(conn, ctx, c.organisation_id.as_uuid(), c.product_id.as_uuid()).await?;
     let pool_id = pool.id.as_uuid();
@@ -197,29 +221,32 @@ async fn checkout_lease(conn: &mut Conn, ctx: &WriteContext, c: &Checkout) -> Re
         free_lease(conn, ctx, &existing, lapse_reason(&existing, ctx.now)).await?;
         grant_waiting(conn, ctx, pool_id).await?;
     }
-    let pool = load_pool(conn, pool_id).await?;
-    let waiting: Option<(Uuid, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT id, requested_at FROM lease_requests WHERE pool_id = $1 AND user_id = $2 AND client_id = $3 AND state = 'waiting'",
-    )
-    .bind(pool_id)
-    .bind(user)
-    .bind(&c.client_id)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(backend)?;
-    if let Some((request, requested_at)) = waiting {
-        let position = lease_queue_position(conn, pool_id, requested_at, request).await?;
-        return Ok(CheckoutOutcome::Queued { request_id: request.into(), position });
-    }
     let queue: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lease_requests WHERE pool_id = $1 AND state = 'waiting'")
         .bind(pool_id)
         .fetch_one(&mut *conn)
         .await
         .map_err(backend)?;
+    if queue > 0 {
+        // Someone waits: this client may be among them already.
+        let waiting: Option<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT id, requested_at FROM lease_requests WHERE pool_id = $1 AND user_id = $2 AND client_id = $3 AND state = 'waiting'",
+        )
+        .bind(pool_id)
+        .bind(user)
+        .bind(&c.client_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+        if let Some((request, requested_at)) = waiting {
+            let position = lease_queue_position(conn, pool_id, requested_at, request).await?;
+            return Ok(CheckoutOutcome::Queued { request_id: request.into(), position });
+        }
+    }
     if queue == 0 && take_seat(conn, pool_id).await? {
         let (lease, pool) = grant_lease(conn, ctx, pool_id, user, &c.client_id, "checkout").await?;
         return Ok(CheckoutOutcome::Granted { lease, pool, new: true });
     }
+    let pool = load_pool(conn, pool_id).await?;
     if pool.queue_policy == QueuePolicy::Refuse {
         record_usage(conn, ctx, &pool, "request_denied", Some(user), Some("no_seat")).await?;
         let after = serde_json::json!({"reason": "no_seat", "user_id": user, "held": pool.held, "capacity": pool.capacity});

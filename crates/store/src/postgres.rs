@@ -38,6 +38,22 @@ impl PgStore {
         self.pool.begin().await
     }
 
+    /// Runs a seat-path write in a transaction of its own: PostgreSQL commits
+    /// concurrent transactions in groups itself.
+    async fn write<T, F>(&self, op: F) -> Result<T, leasehold_core::ports::StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut Conn) -> crate::group_commit::BoxFuture<'c, Result<T, leasehold_core::ports::StoreError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let output = op(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(output)
+    }
+
     fn reader(&self) -> &sqlx::Pool<Db> {
         &self.pool
     }

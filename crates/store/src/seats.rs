@@ -31,19 +31,6 @@ fn stale_on_conflict(error: sqlx::Error) -> StoreError {
     }
 }
 
-async fn capacity_of(conn: &mut Conn, org: Uuid, product: Uuid, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM licences WHERE owner_organisation_id = $1 \
-         AND product_id = $2 AND status = 'active' AND (ends_at IS NULL OR ends_at > $3)",
-    )
-    .bind(org)
-    .bind(product)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(backend)
-}
-
 async fn load_pool(conn: &mut Conn, id: Uuid) -> Result<Pool, StoreError> {
     let row: PoolRow = sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = $1"))
         .bind(id)
@@ -106,24 +93,35 @@ async fn record_audit(
 /// The pool of (organisation, product), created on first use, with its capacity
 /// brought up to date; a change of capacity is an event, and may grant waiting requests.
 async fn sync_pool(conn: &mut Conn, ctx: &WriteContext, org: Uuid, product: Uuid) -> Result<Pool, StoreError> {
-    sqlx::query(
-        "INSERT INTO pools (id, organisation_id, product_id, capacity, held, queue_policy, created_at) \
-         VALUES ($1, $2, $3, 0, 0, 'auto_grant', $4) ON CONFLICT (organisation_id, product_id) DO NOTHING",
-    )
-    .bind(Uuid::now_v7())
-    .bind(org)
-    .bind(product)
-    .bind(ctx.now)
-    .execute(&mut *conn)
-    .await
-    .map_err(backend)?;
-    let id: Uuid = sqlx::query_scalar("SELECT id FROM pools WHERE organisation_id = $1 AND product_id = $2")
+    let by_key = format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.organisation_id = $1 AND p.product_id = $2");
+    let mut found: Option<PoolRow> = sqlx::query_as(&by_key)
         .bind(org)
         .bind(product)
-        .fetch_one(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(backend)?;
-    let (pool, changed) = refresh_capacity(conn, ctx, id).await?;
+    if found.is_none() {
+        sqlx::query(
+            "INSERT INTO pools (id, organisation_id, product_id, capacity, held, queue_policy, created_at) \
+             VALUES ($1, $2, $3, 0, 0, 'auto_grant', $4) ON CONFLICT (organisation_id, product_id) DO NOTHING",
+        )
+        .bind(Uuid::now_v7())
+        .bind(org)
+        .bind(product)
+        .bind(ctx.now)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+        found = sqlx::query_as(&by_key)
+            .bind(org)
+            .bind(product)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+    }
+    let pool: Pool = found.ok_or_else(|| not_found("pool"))?.try_into()?;
+    let id = pool.id.as_uuid();
+    let (pool, changed) = refresh_loaded_capacity(conn, ctx, pool).await?;
     if changed {
         grant_waiting(conn, ctx, id).await?;
         return load_pool(conn, id).await;
@@ -136,21 +134,28 @@ async fn sync_pool(conn: &mut Conn, ctx: &WriteContext, org: Uuid, product: Uuid
 /// an event and an audit entry. Says whether it changed.
 async fn refresh_capacity(conn: &mut Conn, ctx: &WriteContext, id: Uuid) -> Result<(Pool, bool), StoreError> {
     let before = load_pool(conn, id).await?;
-    let capacity = capacity_of(
-        conn,
-        before.organisation_id.as_uuid(),
-        before.product_id.as_uuid(),
-        ctx.now,
-    )
-    .await?;
+    refresh_loaded_capacity(conn, ctx, before).await
+}
+
+/// [`refresh_capacity`] of a pool just read in this transaction: one
+/// conditional update when nothing changed (the common case).
+async fn refresh_loaded_capacity(conn: &mut Conn, ctx: &WriteContext, before: Pool) -> Result<(Pool, bool), StoreError> {
+    let id = before.id.as_uuid();
     // Only the transaction that changes the value records the change.
-    let changed = sqlx::query("UPDATE pools SET capacity = $2 WHERE id = $1 AND capacity <> $2")
-        .bind(id)
-        .bind(capacity)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?
-        .rows_affected();
+    let changed = sqlx::query(
+        "UPDATE pools SET capacity = (SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM licences \
+           WHERE owner_organisation_id = $2 AND product_id = $3 AND status = 'active' AND (ends_at IS NULL OR ends_at > $4)) \
+         WHERE id = $1 AND capacity <> (SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM licences \
+           WHERE owner_organisation_id = $2 AND product_id = $3 AND status = 'active' AND (ends_at IS NULL OR ends_at > $4))",
+    )
+    .bind(id)
+    .bind(before.organisation_id.as_uuid())
+    .bind(before.product_id.as_uuid())
+    .bind(ctx.now)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?
+    .rows_affected();
     if changed != 1 {
         return Ok((before, false));
     }

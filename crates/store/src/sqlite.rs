@@ -1,5 +1,6 @@
 //! The embedded engine: one file, WAL, one writer connection and a read pool.
 
+use crate::group_commit::{BoxFuture, GroupCommit};
 use crate::{backend, StoreOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Transaction;
@@ -10,11 +11,13 @@ type Db = sqlx::Sqlite;
 
 /// SQLite allows one writer at a time: writes share a single connection (and start
 /// with `BEGIN IMMEDIATE`, so a read-then-write transaction never fails to upgrade);
-/// reads use a pool of their own.
+/// the seat paths go through group commit on that connection; reads use a pool
+/// of their own.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     read: sqlx::Pool<Db>,
     write: sqlx::Pool<Db>,
+    group: GroupCommit,
 }
 
 impl SqliteStore {
@@ -31,8 +34,10 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory");
+        // A local file needs no liveness ping before every transaction.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(connect.clone())
             .await
             .map_err(backend)?;
@@ -42,11 +47,13 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new()
                 .max_connections(options.max_connections.max(1))
+                .test_before_acquire(false)
                 .connect_with(connect.read_only(true))
                 .await
                 .map_err(backend)?
         };
-        Ok(Self { read, write })
+        let group = GroupCommit::start(write.clone());
+        Ok(Self { read, write, group })
     }
 
     pub async fn migrate(&self) -> Result<(), leasehold_core::ports::StoreError> {
@@ -60,8 +67,25 @@ impl SqliteStore {
         self.write.begin_with("BEGIN IMMEDIATE").await
     }
 
+    /// Runs a seat-path write in the next group commit.
+    async fn write<T, F>(&self, op: F) -> Result<T, leasehold_core::ports::StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut Conn) -> BoxFuture<'c, Result<T, leasehold_core::ports::StoreError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.group.run(op).await
+    }
+
     fn reader(&self) -> &sqlx::Pool<Db> {
         &self.read
+    }
+
+    /// What group commit has done so far (for tests, benchmarks and metrics).
+    pub fn group_commit_stats(&self) -> crate::GroupCommitStats {
+        self.group.stats()
     }
 
     /// The write pool, for tests that inspect the schema.

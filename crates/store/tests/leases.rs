@@ -37,6 +37,10 @@ async fn fixture(db: &TestDatabase, seats: u32, members: usize) -> Fixture {
     let store = leasehold_store::open(&db.url, &StoreOptions::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    fixture_on(store, seats, members).await
+}
+
+async fn fixture_on(store: Arc<dyn Store>, seats: u32, members: usize) -> Fixture {
     let t0 = Utc::now();
     let org = Organisation {
         id: OrganisationId::from_uuid(Uuid::now_v7()),
@@ -388,3 +392,101 @@ on_both_engines!(
     admins_force_release_and_idle_leases_are_reclaimed,
     reapers_in_two_processes_reclaim_each_of_60_leases_once,
 );
+
+/// SQLite's group commit: 300 members check out at once on 100 seats. Their
+/// checkouts share transactions, and still exactly 100 are granted (held ==
+/// lease rows == capacity), the other 200 queue once each.
+#[tokio::test]
+async fn group_commit_batches_300_checkouts_on_100_seats_without_over_allocating() {
+    const MEMBERS: usize = 300;
+    let db = TestDatabase::sqlite();
+    let sqlite = leasehold_store::sqlite::SqliteStore::open(&db.url, &StoreOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    sqlite.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+    let f = Arc::new(fixture_on(Arc::new(sqlite.clone()), 100, MEMBERS).await);
+    let before = sqlite.group_commit_stats();
+    let calls: Vec<_> = (0..MEMBERS)
+        .map(|i| {
+            let f = f.clone();
+            tokio::spawn(async move { f.checkout(i, "desk", f.t0).await })
+        })
+        .collect();
+    let (mut granted, mut queued) = (0, 0);
+    for call in calls {
+        match call.await.unwrap_or_else(|e| panic!("{e}")) {
+            CheckoutOutcome::Granted { new: true, .. } => granted += 1,
+            CheckoutOutcome::Queued { .. } => queued += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    let stats = sqlite.group_commit_stats();
+    let (commits, ops) = (stats.commits - before.commits, stats.ops - before.ops);
+    println!("{MEMBERS} concurrent checkouts on 100 seats: {granted} granted, {queued} queued, in {commits} commits (largest {})", stats.largest);
+    assert_eq!((granted, queued), (100, 200));
+    assert_eq!(ops, MEMBERS as u64);
+    assert!(commits < ops, "checkouts shared transactions: {stats:?}");
+    let pool = f.pool().await;
+    assert_eq!((pool.pool.held, pool.pool.capacity, pool.waiting), (100, 100, 200));
+    let leases = f
+        .store
+        .leases(
+            Visibility::Organisation(f.org),
+            &LeaseFilter {
+                page: PageRequest { page: 1, per_page: 1 },
+                ..LeaseFilter::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(leases.total, 100, "held counts the lease rows");
+}
+
+/// One op failing in a batch (a release of a lease that does not exist) rolls
+/// the batch back and every op runs alone: the others still succeed, and only
+/// the failing caller sees the error.
+#[tokio::test]
+async fn a_failing_op_does_not_fail_the_others_in_its_batch() {
+    let db = TestDatabase::sqlite();
+    let sqlite = leasehold_store::sqlite::SqliteStore::open(&db.url, &StoreOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    sqlite.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+    let f = Arc::new(fixture_on(Arc::new(sqlite.clone()), 50, 40).await);
+    let checkouts: Vec<_> = (0..40)
+        .map(|i| {
+            let f = f.clone();
+            tokio::spawn(async move { f.checkout(i, "desk", f.t0).await })
+        })
+        .collect();
+    let missing: Vec<_> = (0..10)
+        .map(|_| {
+            let f = f.clone();
+            tokio::spawn(async move {
+                f.store
+                    .end_lease(
+                        &at(f.t0),
+                        Visibility::Organisation(f.org),
+                        LeaseId::from_uuid(Uuid::now_v7()),
+                        ReleaseReason::Logout,
+                    )
+                    .await
+            })
+        })
+        .collect();
+    for checkout in checkouts {
+        lease_of(&checkout.await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    for release in missing {
+        let result = release.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            matches!(
+                result,
+                Err(StoreError::Domain(leasehold_core::DomainError::NotFound(_)))
+            ),
+            "{result:?}"
+        );
+    }
+    assert_eq!(f.pool().await.pool.held, 40);
+    println!("{:?}", sqlite.group_commit_stats());
+}
