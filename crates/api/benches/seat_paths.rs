@@ -323,9 +323,32 @@ fn main() {
         group.finish();
     }
 
+    // Paced (open-loop) load at 70 % of each path's maximum measured above: the
+    // latency a client sees when the server is busy but not saturated. Each
+    // request is timed from when it was due, so a stall counts against it.
+    let mut group = c.benchmark_group("seat_paths/paced_70_percent");
+    group.sample_size(10).measurement_time(Duration::from_secs(3));
+    for path in [
+        "json_ceiling",
+        "session_checkout",
+        "session_heartbeat",
+        "token_validation",
+    ] {
+        let Some(max) = max_rate(path) else { continue };
+        let rate = (max * 0.7).max(1.0);
+        let label = format!("{path}@70%/paced");
+        let renewing = heartbeat_leases.clone();
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(path, |b| {
+            b.to_async(&runtime)
+                .iter_custom(|iters| paced(&rig, path, &label, rate, iters, &renewing))
+        });
+    }
+    group.finish();
+
     let mut group = c.benchmark_group("seat_paths/in_process_checkout");
     for (rig, mode) in [(&rig, "crash_safe"), (&durable, "durable")] {
-        for clients in [1usize, 64] {
+        for clients in [1usize, 64, 256] {
             group.throughput(Throughput::Elements(clients as u64));
             let label = format!("in_process_checkout_{mode}/{clients}");
             group.bench_function(format!("{mode}/{clients}"), |b| {
@@ -338,6 +361,42 @@ fn main() {
     print_table();
 }
 
+/// The best closed-loop rate of `path` measured so far (64 or 256 clients).
+fn max_rate(path: &str) -> Option<f64> {
+    let results = RESULTS.lock().ok()?;
+    [64, 256]
+        .iter()
+        .filter_map(|clients| results.get(&format!("{path}/{clients}")))
+        .map(|m| m.requests as f64 / m.busy.as_secs_f64().max(f64::EPSILON))
+        .reduce(f64::max)
+}
+
+/// `iters` requests of `path` sent at `rate` per second whatever the answers
+/// (open loop); each latency runs from the request's due time.
+async fn paced(rig: &Rig, path: &str, label: &str, rate: f64, iters: u64, leases: &[LeaseId]) -> Duration {
+    let started = tokio::time::Instant::now();
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    // At most 256 requests in flight (the client's connection pool); one that
+    // waits for a slot is late, and its lateness counts.
+    let slots = tokio::sync::Semaphore::new(256);
+    let slots = &slots;
+    let calls = futures::stream::FuturesUnordered::new();
+    for i in 0..iters {
+        let due = started + interval.mul_f64(i as f64);
+        let lease = leases.get(i as usize % leases.len().max(1)).copied();
+        calls.push(async move {
+            tokio::time::sleep_until(due).await;
+            let _slot = slots.acquire().await;
+            rig.request(path, lease).await;
+            due.elapsed()
+        });
+    }
+    let latencies: Vec<Duration> = futures::StreamExt::collect(calls).await;
+    let wall = started.elapsed();
+    record(label, &latencies, wall);
+    wall
+}
+
 fn print_table() {
     let Ok(results) = RESULTS.lock() else { return };
     let rate = |m: &Measurement| m.requests as f64 / m.busy.as_secs_f64().max(f64::EPSILON);
@@ -348,7 +407,9 @@ fn print_table() {
         let Some(latencies) = &m.latencies else { continue };
         let ceiling = results.get(&format!("json_ceiling/{clients}")).map(rate);
         let ratio = match ceiling {
-            Some(ceiling) if !path.starts_with("in_process") => format!("{:.2}", rate(m) / ceiling),
+            Some(ceiling) if !path.starts_with("in_process") && !path.contains('@') => {
+                format!("{:.2}", rate(m) / ceiling)
+            }
             _ => "—".into(),
         };
         println!(
