@@ -13,6 +13,10 @@ const REAP_BATCH: u32 = 500;
 /// Licences expired per transaction.
 const EXPIRE_BATCH: u32 = 200;
 
+/// How often new audit entries are sealed into their chains: an entry is
+/// tamper-evident at most this long after it was written.
+pub const SEAL_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Every `interval`: reclaims lapsed, idle and finished-lingering leases, so a
 /// closed browser holds a seat for at most one lease (plus grace) and one
 /// interval; and stores licences past their end as expired, shrinking their pools.
@@ -82,4 +86,18 @@ pub async fn reap_once(state: &AppState) -> u64 {
         tracing::info!(reclaimed = total, "reclaimed lapsed leases");
     }
     total
+}
+
+/// Every `interval`: seals new audit entries into their organisations' hash chains.
+pub fn spawn_sealer(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(error) = crate::service::audit::seal_all(state.store.as_ref(), state.now()).await {
+                tracing::warn!(error = %error, "sealing the audit log failed; it tries again next tick");
+            }
+        }
+    })
 }

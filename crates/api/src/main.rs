@@ -31,6 +31,18 @@ enum Command {
     },
     /// Create demo data (once) and print the demo logins.
     Demo,
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Seal pending entries, then recompute every organisation's hash chain;
+    /// exits with 1 if any entry was edited or deleted.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -64,7 +76,7 @@ async fn main() -> ExitCode {
     };
     telemetry::init(settings.log_format);
     match run(cli.command, settings).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             let problem = error.problem();
             eprintln!(
@@ -83,22 +95,23 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, settings: Settings) -> Result<(), ApiError> {
+async fn run(command: Command, settings: Settings) -> Result<ExitCode, ApiError> {
     match command {
         Command::Serve => {
             let app = Application::build(settings.clone()).await?;
             let url = format!("http://{}", settings.bind.replace("0.0.0.0", "127.0.0.1"));
             tracing::info!(%url, "Leasehold is serving; API docs at {url}/docs");
-            app.run_until_stopped().await.map_err(ApiError::internal)
+            app.run_until_stopped().await.map_err(ApiError::internal)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             build_state(settings).await?;
             println!("database is up to date");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {
             print!("{}", openapi::spec_json().map_err(ApiError::internal)?);
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::User {
             command:
@@ -121,7 +134,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), ApiError> {
             let user =
                 service::accounts::create_user_as_system(&state, &email, &name, &password, role, organisation).await?;
             println!("created {} ({}) with id {}", user.email, user.role, user.id);
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {
             let state = build_state(settings).await?;
@@ -138,7 +151,41 @@ async fn run(command: Command, settings: Settings) -> Result<(), ApiError> {
             for (email, role, sees) in demo::DEMO_LOGINS {
                 println!("  {email:<28} {role:<16} {sees}");
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let state = build_state(settings).await?;
+            let report = service::audit::verify(
+                state.store.as_ref(),
+                leasehold_core::access::Visibility::Everything,
+                state.now(),
+            )
+            .await?;
+            for chain in &report.chains {
+                let name = chain
+                    .organisation_id
+                    .map_or("vendor-wide".to_owned(), |id| format!("organisation {id}"));
+                match &chain.detail {
+                    None => println!(
+                        "ok      {name}: {} entries, head {}",
+                        chain.verified_entries,
+                        chain.head_hash.as_deref().unwrap_or("-")
+                    ),
+                    Some(detail) => println!(
+                        "BROKEN  {name}: {detail} ({} entries verified before it)",
+                        chain.verified_entries
+                    ),
+                }
+            }
+            if report.verified {
+                println!("the audit log verifies: {} chains", report.chains.len());
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("the audit log was tampered with");
+                Ok(ExitCode::from(1))
+            }
         }
     }
 }

@@ -84,6 +84,7 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(licences::resume_licence)
                 .service(coupons::redeem_coupon)
                 .service(audit::list_audit)
+                .service(audit::verify_audit)
                 .service(pools::list_pools)
                 .service(pools::get_pool)
                 .service(pools::update_pool)

@@ -36,7 +36,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
-    reaper: tokio::task::JoinHandle<()>,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -105,12 +105,15 @@ impl Application {
         .shutdown_timeout(10)
         .run();
         let interval = std::time::Duration::from_secs(state.settings.reaper_interval_seconds.max(1));
-        let reaper = crate::jobs::spawn_reaper(state.clone(), interval);
+        let jobs = vec![
+            crate::jobs::spawn_reaper(state.clone(), interval),
+            crate::jobs::spawn_sealer(state.clone(), crate::jobs::SEAL_INTERVAL),
+        ];
         Ok(Self {
             port,
             server,
             state,
-            reaper,
+            jobs,
         })
     }
 
@@ -125,7 +128,7 @@ impl Application {
     /// Serves until the server stops (Ctrl-C drains requests first), then stops the jobs.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        self.reaper.abort();
+        self.jobs.iter().for_each(|job| job.abort());
         result
     }
 }

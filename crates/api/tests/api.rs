@@ -4,6 +4,7 @@
 mod support;
 
 use leasehold_client::{Client, ClientError};
+use leasehold_core::audit::ChainBreak;
 use leasehold_core::ids::{LicenceId, OrganisationId};
 use leasehold_core::values::{ApiScope, BillingStatus, CouponCode, LicenceStatus, Plan, Role};
 use leasehold_core::wire::*;
@@ -293,6 +294,50 @@ async fn licences_carry_coupons_amounts_and_both_statuses(db: TestDatabase) {
         ["name", "quantity", "owner_organisation_id"],
         "south is not the manager's customer"
     );
+}
+
+async fn the_audit_chain_verifies_and_exposes_tampering(db: TestDatabase) {
+    let w = world(db).await;
+    let licence = create(&w, &w.manager, "Chained", Some(w.north)).await;
+    ok(w.manager.pause_licence(licence.id).await);
+    create(&w, &w.vendor, "Southern", Some(w.south)).await;
+
+    let north = ok(w.north_admin.verify_audit().await);
+    assert!(north.verified, "{north:?}");
+    assert_eq!(
+        north.chains.len(),
+        1,
+        "an organisation verifies its own chain: {north:?}"
+    );
+    let chain = &north.chains[0];
+    assert_eq!(chain.organisation_id, Some(w.north));
+    assert!(chain.verified_entries >= 3, "created, capacity, paused: {chain:?}");
+    assert_eq!((chain.pending_entries, chain.problem.as_ref()), (0, None));
+    assert_eq!(chain.head_hash.as_deref().map(str::len), Some(64));
+    let everything = ok(w.vendor.verify_audit().await);
+    assert!(
+        everything.verified && everything.chains.len() >= 3,
+        "north, south and vendor-wide: {everything:?}"
+    );
+    let viewer = ok(w.north_viewer.verify_audit().await);
+    assert_eq!(viewer.chains, north.chains, "a viewer may check the log too");
+
+    // Someone with database access rewrites north's pause as a resume.
+    let db = &w.app.db;
+    let forged = db
+        .execute(&format!(
+            "UPDATE audit_log SET action = 'licence.resumed' WHERE action = 'licence.paused' AND chain_id = {}",
+            db.uuid_literal(w.north.as_uuid())
+        ))
+        .await;
+    assert_eq!(forged, 1);
+    let north = ok(w.north_admin.verify_audit().await);
+    assert!(!north.verified);
+    let problem = north.chains[0].problem.clone();
+    assert!(matches!(problem, Some(ChainBreak::Edited { .. })), "{problem:?}");
+    assert!(north.chains[0].detail.as_deref().is_some_and(|d| d.contains("edited")));
+    let south = ok(w.south_admin.verify_audit().await);
+    assert!(south.verified, "south's chain is untouched: {south:?}");
 }
 
 async fn pause_resume_and_every_change_is_audited(db: TestDatabase) {
@@ -725,6 +770,7 @@ on_both_engines!(
     expiry_filters_follow_the_configured_window,
     licences_carry_coupons_amounts_and_both_statuses,
     pause_resume_and_every_change_is_audited,
+    the_audit_chain_verifies_and_exposes_tampering,
     coupons_redeem_once_and_redeemed_licences_cannot_be_deleted,
     organisations_never_see_each_other,
     creation_honours_idempotency_keys,

@@ -1,5 +1,5 @@
 //! The `leasehold` binary as an operator runs it: migrate, openapi, user
-//! create, demo (twice: it is idempotent) and serve, on a fresh database.
+//! create, demo (twice: it is idempotent), audit verify and serve, on a fresh database.
 
 use leasehold_store::testing::TestDatabase;
 use std::process::{Child, Command, Output, Stdio};
@@ -86,6 +86,34 @@ async fn the_operator_commands(db: TestDatabase) {
         "demo is idempotent"
     );
     assert!(stdout(&second).contains("password:"), "it prints the logins again");
+
+    // audit verify: seals the demo's entries, recomputes every chain; an edited
+    // entry makes it name the chain and the entry, and exit with 1.
+    let verified = run(&db.url, &["audit", "verify"]);
+    assert!(verified.status.success(), "{}{}", stdout(&verified), stderr(&verified));
+    assert!(
+        stdout(&verified).contains("the audit log verifies"),
+        "{}",
+        stdout(&verified)
+    );
+    let forged = db
+        .execute("UPDATE audit_log SET action = 'licence.forged' WHERE seq = 1")
+        .await;
+    assert!(forged >= 2, "the demo wrote several chains: {forged}");
+    let tampered = run(&db.url, &["audit", "verify"]);
+    assert_eq!(
+        tampered.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&tampered),
+        stderr(&tampered)
+    );
+    let report = stdout(&tampered);
+    assert!(
+        report.contains("BROKEN") && report.contains("entry 1") && report.contains("edited"),
+        "{report}"
+    );
+    assert!(report.contains("the audit log was tampered with"), "{report}");
 
     // serve: healthy and ready, and the operator's user signs in.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

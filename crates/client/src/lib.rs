@@ -329,6 +329,11 @@ impl Client {
         self.get("/v1/audit", query).await
     }
 
+    /// Seals pending entries and recomputes every visible hash chain.
+    pub async fn verify_audit(&self) -> Result<AuditVerification, ClientError> {
+        self.get("/v1/audit/verify", &()).await
+    }
+
     // ------------------------------------------------------------ pools and device seats
 
     pub async fn list_pools(&self, query: &PoolQuery) -> Result<Page<PoolView>, ClientError> {

@@ -70,4 +70,6 @@ id_type!(
     LeaseId,
     /// A member waiting for a concurrent seat.
     LeaseRequestId,
+    /// Something an organisation's admins should know.
+    NotificationId,
 );

@@ -5,18 +5,22 @@
 //! - [`values`]: validated values (`CouponCode`, `Quantity`, `Email`, …) and enums.
 //! - [`licence`]: the licence lifecycle, billing and money rules.
 //! - [`seat`]: pools, devices, seats and the request queue.
+//! - [`watch`]: pools' low-seat alerts and automatic top-ups.
 //! - [`access`]: who is asking and what they may see.
+//! - [`audit`]: the audit log's hash chain and its verification.
 //! - [`error`]: the domain's typed errors, each with a stable code.
 //! - [`wire`]: request and response bodies of the public API.
 //! - [`ports`]: what storage must provide (implemented by `leasehold-store`).
 
 pub mod access;
+pub mod audit;
 pub mod error;
 pub mod ids;
 pub mod licence;
 pub mod ports;
 pub mod seat;
 pub mod values;
+pub mod watch;
 pub mod wire;
 
 pub use error::{DomainError, FieldError};

@@ -389,6 +389,27 @@ pub struct LeaseFilter {
     pub page: PageRequest,
 }
 
+/// Something an organisation's admins should know (a low pool, a top-up…).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub id: crate::ids::NotificationId,
+    pub organisation_id: OrganisationId,
+    pub pool_id: Option<PoolId>,
+    /// `low_seats`, `topup_done`, `topup_awaiting_approval`, `topup_limit_reached`.
+    pub kind: String,
+    pub message: String,
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NotificationFilter {
+    pub organisation: Option<OrganisationId>,
+    pub unread: bool,
+    pub page: PageRequest,
+}
+
 /// One change of a pool's held seats or capacity, or a denial: what reports integrate over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageEvent {
@@ -455,6 +476,19 @@ pub trait Store: Send + Sync + 'static {
     async fn licence_by_coupon(&self, code: &str) -> Result<Option<Licence>, StoreError>;
 
     async fn audit(&self, vis: Visibility, filter: &AuditFilter) -> Result<Page<AuditEntry>, StoreError>;
+
+    /// Gives up to `limit` unsealed audit entries their places in their chains,
+    /// in commit order; one sealer per chain at a time, whichever process runs it.
+    async fn seal_audit(&self, now: DateTime<Utc>, limit: u32) -> Result<u64, StoreError>;
+    /// The chains `vis` may see: each one's head and how many entries await sealing.
+    async fn audit_chains(&self, vis: Visibility) -> Result<Vec<crate::audit::ChainState>, StoreError>;
+    /// Up to `limit` sealed entries of one chain after `after_seq`, in `seq` order.
+    async fn sealed_audit(
+        &self,
+        chain_id: uuid::Uuid,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::audit::SealedEntry>, StoreError>;
 
     // ------------------------------------------------------------ the seat engine
 
@@ -571,6 +605,47 @@ pub trait Store: Send + Sync + 'static {
         pool: PoolId,
         settings: LeaseSettings,
     ) -> Result<Pool, StoreError>;
+
+    /// Stores a pool's low-seat alert and top-up settings (validated by the
+    /// caller); a changed trigger starts armed and is checked at once.
+    async fn set_pool_watch(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        pool: PoolId,
+        watch: crate::watch::PoolWatch,
+    ) -> Result<Pool, StoreError>;
+    /// Approves (adds the seats) or dismisses the top-up waiting for approval.
+    async fn settle_topup(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        pool: PoolId,
+        approve: bool,
+    ) -> Result<Pool, StoreError>;
+    /// Buys `quantity` seats on `plan` for the pool: a new active licence of its
+    /// organisation, priced from the product and ready to invoice.
+    async fn buy_seats(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        pool: PoolId,
+        quantity: i64,
+        plan: crate::values::Plan,
+    ) -> Result<Licence, StoreError>;
+    /// Notifications, newest first, with how many of the visible ones are unread.
+    async fn notifications(
+        &self,
+        vis: Visibility,
+        filter: &NotificationFilter,
+    ) -> Result<(Page<Notification>, u64), StoreError>;
+    /// Marks one notification (or, with `None`, all of the visible ones) read.
+    async fn mark_notifications_read(
+        &self,
+        vis: Visibility,
+        id: Option<crate::ids::NotificationId>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 
     /// Stored signing keys (key id, PKCS#8 private key), newest first.
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;

@@ -24,6 +24,8 @@ pub struct Pool {
     pub queue_policy: QueuePolicy,
     /// How concurrent seats of this pool are leased.
     pub lease: LeaseSettings,
+    /// The low-seat alert and the automatic top-up.
+    pub watch: crate::watch::PoolWatch,
     pub created_at: DateTime<Utc>,
 }
 
@@ -315,6 +317,7 @@ mod tests {
             held: 1,
             queue_policy: QueuePolicy::AutoGrant,
             lease: LeaseSettings::DEFAULT,
+            watch: crate::watch::PoolWatch::default(),
             created_at: Utc::now(),
         };
         assert_eq!((pool.available(), pool.over_capacity()), (2, false));

@@ -398,6 +398,33 @@ pub struct AuditQuery {
     pub per_page: Option<u32>,
 }
 
+/// The verdict of `GET /v1/audit/verify` over every chain the caller may see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditVerification {
+    /// True when every chain verifies from its first entry to its head.
+    pub verified: bool,
+    pub checked_at: DateTime<Utc>,
+    pub chains: Vec<AuditChainReport>,
+}
+
+/// One organisation's chain (`organisation_id` null: vendor-wide entries).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditChainReport {
+    pub organisation_id: Option<OrganisationId>,
+    /// Entries whose hashes and links were recomputed and matched.
+    pub verified_entries: i64,
+    /// Entries appended since the last sealing (sealed within seconds).
+    pub pending_entries: i64,
+    /// The chain's newest hash: record it elsewhere to detect a rewritten chain later.
+    pub head_hash: Option<String>,
+    /// The first place the chain breaks, if it does.
+    pub problem: Option<crate::audit::ChainBreak>,
+    /// The problem in words.
+    pub detail: Option<String>,
+}
+
 // ---------------------------------------------------------------- pools and seats
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -160,6 +160,14 @@ async fn count(mut qb: QueryBuilder<'_, Db>, pool: &sqlx::Pool<Db>) -> Result<u6
     Ok(u64::try_from(total).unwrap_or_default())
 }
 
+/// The console user a write is made by, if it is one.
+fn acting_user(ctx: &WriteContext) -> Option<UserId> {
+    match ctx.actor.kind {
+        leasehold_core::access::ActorKind::User => ctx.actor.id.map(UserId::from_uuid),
+        _ => None,
+    }
+}
+
 /// The pool a licence counts in, if it has an owner.
 fn pool_of(licence: &Licence) -> Option<(Uuid, Uuid)> {
     licence.owner_organisation_id.map(|org| (org.as_uuid(), licence.product_id.as_uuid()))
@@ -380,13 +388,15 @@ async fn save_licence(conn: &mut Conn, l: &Licence) -> Result<(), StoreError> {
 
 async fn insert_audit(conn: &mut Conn, ctx: &WriteContext, record: &AuditRecord) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO audit_log (id, at, organisation_id, product_id, actor_kind, actor_id, action, object_kind, \
-         object_id, before, after, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO audit_log (id, at, organisation_id, product_id, chain_id, actor_kind, actor_id, action, \
+         object_kind, object_id, before, after, request_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(Uuid::now_v7())
     .bind(ctx.now)
     .bind(record.organisation_id.map(|id| id.as_uuid()))
     .bind(record.product_id.map(|id| id.as_uuid()))
+    .bind(leasehold_core::audit::chain_of(record.organisation_id))
     .bind(ctx.actor.kind.as_str())
     .bind(ctx.actor.id)
     .bind(record.action)
@@ -399,6 +409,64 @@ async fn insert_audit(conn: &mut Conn, ctx: &WriteContext, record: &AuditRecord)
     .await
     .map_err(backend)?;
     Ok(())
+}
+
+/// Seals up to `limit` of one chain's pending entries in one transaction, unless
+/// another process is sealing that chain (then it is left to them).
+async fn seal_chain(engine: &Engine, chain_id: Uuid, now: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
+    use leasehold_core::audit::{entry_hash, GENESIS_HASH};
+    let mut tx = engine.begin().await.map_err(backend)?;
+    sqlx::query("INSERT INTO audit_chains (chain_id, seq, hash, sealed_at) VALUES ($1, 0, $2, $3) ON CONFLICT (chain_id) DO NOTHING")
+        .bind(chain_id)
+        .bind(GENESIS_HASH)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+    let head: Option<(i64, String)> =
+        sqlx::query_as(&format!("SELECT seq, hash FROM audit_chains WHERE chain_id = $1{SKIP_LOCKED}"))
+            .bind(chain_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+    let Some((mut seq, mut hash)) = head else {
+        return Ok(0);
+    };
+    let pending: Vec<AuditRow> = sqlx::query_as(&format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit_log a WHERE a.chain_id = $1 AND a.seq IS NULL ORDER BY a.at, a.id LIMIT $2"
+    ))
+    .bind(chain_id)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(backend)?;
+    let sealed = pending.len() as u64;
+    for row in pending {
+        let entry = AuditEntry::try_from(row)?;
+        let prev_hash = std::mem::take(&mut hash);
+        seq += 1;
+        hash = entry_hash(chain_id, seq, &prev_hash, &entry);
+        sqlx::query("UPDATE audit_log SET seq = $2, prev_hash = $3, hash = $4 WHERE id = $1 AND seq IS NULL")
+            .bind(entry.id.as_uuid())
+            .bind(seq)
+            .bind(&prev_hash)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+    }
+    if sealed > 0 {
+        sqlx::query("UPDATE audit_chains SET seq = $2, hash = $3, sealed_at = $4 WHERE chain_id = $1")
+            .bind(chain_id)
+            .bind(seq)
+            .bind(&hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+    }
+    tx.commit().await.map_err(backend)?;
+    Ok(sealed)
 }
 
 #[async_trait]
@@ -765,6 +833,66 @@ impl Store for Engine {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn seal_audit(&self, now: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
+        let chains: Vec<Uuid> = sqlx::query_scalar("SELECT DISTINCT chain_id FROM audit_log WHERE seq IS NULL")
+            .fetch_all(self.reader())
+            .await
+            .map_err(backend)?;
+        let mut sealed = 0;
+        for chain_id in chains {
+            sealed += seal_chain(self, chain_id, now, limit).await?;
+        }
+        Ok(sealed)
+    }
+
+    async fn audit_chains(&self, vis: Visibility) -> Result<Vec<leasehold_core::audit::ChainState>, StoreError> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT c.chain_id, c.seq, c.hash, \
+             (SELECT COUNT(*) FROM audit_log p WHERE p.chain_id = c.chain_id AND p.seq IS NULL) AS pending \
+             FROM audit_chains c WHERE 1 = 1",
+        );
+        push_visibility(&mut qb, vis, "c.chain_id", None);
+        qb.push(" ORDER BY c.chain_id");
+        let heads: Vec<(Uuid, i64, String, i64)> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        // Entries of a chain whose head row is gone.
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT a.chain_id, COUNT(*) - COUNT(a.seq) AS pending FROM audit_log a \
+             WHERE NOT EXISTS (SELECT 1 FROM audit_chains c WHERE c.chain_id = a.chain_id)",
+        );
+        push_visibility(&mut qb, vis, "a.chain_id", None);
+        qb.push(" GROUP BY a.chain_id ORDER BY a.chain_id");
+        let headless: Vec<(Uuid, i64)> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        let heads = heads.into_iter().map(|(chain_id, seq, hash, pending)| leasehold_core::audit::ChainState {
+            chain_id,
+            head: Some(leasehold_core::audit::ChainHead { seq, hash }),
+            pending,
+        });
+        let headless = headless
+            .into_iter()
+            .map(|(chain_id, pending)| leasehold_core::audit::ChainState { chain_id, head: None, pending });
+        Ok(heads.chain(headless).collect())
+    }
+
+    async fn sealed_audit(
+        &self,
+        chain_id: Uuid,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<leasehold_core::audit::SealedEntry>, StoreError> {
+        let rows: Vec<SealedAuditRow> = sqlx::query_as(&format!(
+            "SELECT {AUDIT_COLUMNS}, a.chain_id, a.seq, a.prev_hash, a.hash FROM audit_log a \
+             WHERE a.chain_id = $1 AND a.seq > $2 ORDER BY a.seq LIMIT $3"
+        ))
+        .bind(chain_id)
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await
+        .map_err(backend)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn register_device(
         &self,
         ctx: &WriteContext,
@@ -1119,6 +1247,120 @@ impl Store for Engine {
         let updated = load_pool(&mut tx, id).await?;
         tx.commit().await.map_err(backend)?;
         Ok(updated)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_pool_watch(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        pool: PoolId,
+        watch: leasehold_core::watch::PoolWatch,
+    ) -> Result<leasehold_core::seat::Pool, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let before = visible_pool(&mut tx, vis, pool).await?;
+        save_watch(&mut tx, ctx, &before, &watch).await?;
+        let updated = load_pool(&mut tx, before.id.as_uuid()).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(updated)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn settle_topup(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        pool: PoolId,
+        approve: bool,
+    ) -> Result<leasehold_core::seat::Pool, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        settle_topup(&mut tx, ctx, vis, pool, approve, acting_user(ctx)).await?;
+        let updated = load_pool(&mut tx, pool.as_uuid()).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(updated)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn buy_seats(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        pool: PoolId,
+        quantity: i64,
+        plan: leasehold_core::values::Plan,
+    ) -> Result<Licence, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let found = visible_pool(&mut tx, vis, pool).await?;
+        let licence = add_seats(
+            &mut tx,
+            ctx,
+            &found,
+            quantity,
+            plan,
+            leasehold_core::values::LicenceSource::Purchase,
+            acting_user(ctx),
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(licence)
+    }
+
+    async fn notifications(&self, vis: Visibility, f: &NotificationFilter) -> Result<(Page<Notification>, u64), StoreError> {
+        let build = |select: &str| {
+            let mut qb = QueryBuilder::<Db>::new(select);
+            qb.push(" FROM notifications n WHERE 1 = 1");
+            push_visibility(&mut qb, vis, "n.organisation_id", None);
+            if let Some(org) = f.organisation {
+                qb.push(" AND n.organisation_id = ").push_bind(org.as_uuid());
+            }
+            if f.unread {
+                qb.push(" AND n.read_at IS NULL");
+            }
+            qb
+        };
+        let total = count(build("SELECT COUNT(*)"), self.reader()).await?;
+        let unread = {
+            let mut qb = build("SELECT COUNT(*)");
+            qb.push(" AND n.read_at IS NULL");
+            count(qb, self.reader()).await?
+        };
+        let mut qb = build("SELECT n.id, n.organisation_id, n.pool_id, n.kind, n.message, n.data, n.created_at, n.read_at");
+        qb.push(" ORDER BY n.created_at DESC, n.id DESC");
+        push_page(&mut qb, f.page);
+        let rows: Vec<NotificationRow> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        let page = Page {
+            items: rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
+            total,
+        };
+        Ok((page, unread))
+    }
+
+    async fn mark_notifications_read(
+        &self,
+        vis: Visibility,
+        id: Option<NotificationId>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let mut qb = QueryBuilder::<Db>::new("UPDATE notifications SET read_at = ");
+        qb.push_bind(now);
+        qb.push(" WHERE read_at IS NULL");
+        push_visibility(&mut qb, vis, "organisation_id", None);
+        if let Some(id) = id {
+            qb.push(" AND id = ").push_bind(id.as_uuid());
+        }
+        let marked = qb.build().execute(&mut *tx).await.map_err(backend)?.rows_affected();
+        if let (Some(id), 0) = (id, marked) {
+            let mut qb = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM notifications WHERE id = ");
+            qb.push_bind(id.as_uuid());
+            push_visibility(&mut qb, vis, "organisation_id", None);
+            let found: i64 = qb.build_query_scalar().fetch_one(&mut *tx).await.map_err(backend)?;
+            if found == 0 {
+                return Err(StoreError::Domain(DomainError::NotFound("notification")));
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(marked)
     }
 
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {

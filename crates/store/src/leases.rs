@@ -82,6 +82,7 @@ async fn grant_lease(
     record_usage(conn, ctx, &pool, "seat_granted", Some(user), Some(why)).await?;
     let after = serde_json::json!({"lease_id": lease.id, "licence_id": licence, "expires_at": lease.expires_at, "held": pool.held});
     lease_audit(conn, ctx, &pool, "lease.granted", &lease, after).await?;
+    let pool = watched(conn, ctx, pool).await?;
     Ok((lease, pool))
 }
 
@@ -106,7 +107,7 @@ async fn free_lease(conn: &mut Conn, ctx: &WriteContext, lease: &Lease, reason: 
     record_usage(conn, ctx, &pool, "seat_released", Some(lease.user_id.as_uuid()), Some(reason.as_str())).await?;
     let after = serde_json::json!({"reason": reason.as_str(), "held": pool.held});
     lease_audit(conn, ctx, &pool, "lease.released", lease, after).await?;
-    Ok(pool)
+    watched(conn, ctx, pool).await
 }
 
 /// The oldest waiting member of the pool gets a seat, if one is free.

@@ -74,3 +74,4 @@ const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 include!("engine.rs");
 include!("seats.rs");
 include!("leases.rs");
+include!("watch.rs");

@@ -242,6 +242,29 @@ impl TryFrom<AuditRow> for AuditEntry {
 }
 
 #[derive(Debug, FromRow)]
+pub(crate) struct SealedAuditRow {
+    #[sqlx(flatten)]
+    pub entry: AuditRow,
+    pub chain_id: Uuid,
+    pub seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl TryFrom<SealedAuditRow> for leasehold_core::audit::SealedEntry {
+    type Error = StoreError;
+    fn try_from(row: SealedAuditRow) -> Result<Self, StoreError> {
+        Ok(leasehold_core::audit::SealedEntry {
+            entry: row.entry.try_into()?,
+            chain_id: row.chain_id,
+            seq: row.seq,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
 pub(crate) struct RefreshRow {
     pub session_id: Uuid,
     pub used_at: Option<DateTime<Utc>>,
@@ -262,6 +285,19 @@ pub(crate) struct PoolRow {
     pub grace_seconds: i64,
     pub idle_seconds: Option<i64>,
     pub linger_seconds: i64,
+    pub alert_below_seats: Option<i64>,
+    pub alert_below_percent: Option<i64>,
+    pub alert_armed: bool,
+    pub topup_enabled: bool,
+    pub topup_below: i64,
+    pub topup_add: i64,
+    pub topup_max_per_month: i64,
+    pub topup_ask_first: bool,
+    pub topup_plan: String,
+    pub topup_armed: bool,
+    pub topup_month: i32,
+    pub topup_count: i64,
+    pub topup_pending_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -280,6 +316,29 @@ impl TryFrom<PoolRow> for leasehold_core::seat::Pool {
                 grace_seconds: row.grace_seconds,
                 idle_seconds: row.idle_seconds,
                 linger_seconds: row.linger_seconds,
+            },
+            watch: leasehold_core::watch::PoolWatch {
+                alert: match (row.alert_below_seats, row.alert_below_percent) {
+                    (Some(k), _) => Some(leasehold_core::watch::Threshold::Seats(k)),
+                    (None, Some(p)) => Some(leasehold_core::watch::Threshold::Percent(p)),
+                    (None, None) => None,
+                },
+                alert_armed: row.alert_armed,
+                topup: if row.topup_enabled {
+                    Some(leasehold_core::watch::TopUpRule {
+                        below: row.topup_below,
+                        add: row.topup_add,
+                        max_per_month: row.topup_max_per_month,
+                        ask_first: row.topup_ask_first,
+                        plan: parse("topup_plan", &row.topup_plan, leasehold_core::values::Plan::parse)?,
+                    })
+                } else {
+                    None
+                },
+                topup_armed: row.topup_armed,
+                topup_month: row.topup_month,
+                topups_in_month: row.topup_count,
+                topup_pending_since: row.topup_pending_since,
             },
             created_at: row.created_at,
         })
@@ -507,5 +566,33 @@ impl From<LeaseDetailsRow> for leasehold_core::ports::LeaseDetails {
             user_email: row.user_email,
             user_name: row.user_name,
         }
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub(crate) struct NotificationRow {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub pool_id: Option<Uuid>,
+    pub kind: String,
+    pub message: String,
+    pub data: Json<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<NotificationRow> for leasehold_core::ports::Notification {
+    type Error = StoreError;
+    fn try_from(row: NotificationRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.into(),
+            organisation_id: row.organisation_id.into(),
+            pool_id: row.pool_id.map(Into::into),
+            kind: row.kind,
+            message: row.message,
+            data: row.data.0,
+            created_at: row.created_at,
+            read_at: row.read_at,
+        })
     }
 }

@@ -6,7 +6,10 @@ use leasehold_core::seat::{Decision, Device, DeviceRegistration, Pool, Registrat
 use leasehold_core::values::{QueuePolicy, ReleaseReason};
 
 const POOL_COLUMNS: &str = "p.id, p.organisation_id, p.product_id, p.capacity, p.held, p.queue_policy, \
-     p.lease_seconds, p.grace_seconds, p.idle_seconds, p.linger_seconds, p.created_at";
+     p.lease_seconds, p.grace_seconds, p.idle_seconds, p.linger_seconds, \
+     p.alert_below_seats, p.alert_below_percent, p.alert_armed, p.topup_enabled, p.topup_below, p.topup_add, \
+     p.topup_max_per_month, p.topup_ask_first, p.topup_plan, p.topup_armed, p.topup_month, p.topup_count, \
+     p.topup_pending_since, p.created_at";
 const DEVICE_COLUMNS: &str = "d.id, d.organisation_id, d.fingerprint, d.name, d.created_at, d.last_seen_at, d.blocked_at";
 const SEAT_COLUMNS: &str = "s.id, s.pool_id, s.licence_id, s.device_id, s.granted_at";
 const REQUEST_DETAILS: &str = "SELECT r.id, r.pool_id, r.device_id, r.state, r.requested_at, r.resolved_at, r.seat_id, \
@@ -163,6 +166,7 @@ async fn refresh_loaded_capacity(conn: &mut Conn, ctx: &WriteContext, before: Po
     record_usage(conn, ctx, &pool, "capacity_changed", None, None).await?;
     let (was, now) = (serde_json::json!({"capacity": before.capacity}), serde_json::json!({"capacity": pool.capacity}));
     record_audit(conn, ctx, &pool, "pool.capacity_changed", "pool", id, Some(was), Some(now)).await?;
+    let pool = watched(conn, ctx, pool).await?;
     Ok((pool, true))
 }
 
@@ -241,6 +245,7 @@ async fn grant_seat(conn: &mut Conn, ctx: &WriteContext, pool_id: Uuid, device: 
     record_usage(conn, ctx, &pool, "seat_granted", Some(device), Some(why)).await?;
     let after = serde_json::json!({"seat_id": seat.id, "device_id": device, "licence_id": licence, "held": pool.held});
     record_audit(conn, ctx, &pool, "seat.granted", "device", device, None, Some(after)).await?;
+    let pool = watched(conn, ctx, pool).await?;
     Ok((seat, pool))
 }
 
@@ -286,7 +291,7 @@ async fn free_seat(conn: &mut Conn, ctx: &WriteContext, seat: &Seat, reason: Rel
     let before = serde_json::json!({"seat_id": seat.id, "device_id": device, "licence_id": seat.licence_id});
     let after = serde_json::json!({"reason": reason.as_str(), "held": pool.held});
     record_audit(conn, ctx, &pool, "seat.released", "device", device, Some(before), Some(after)).await?;
-    Ok(pool)
+    watched(conn, ctx, pool).await
 }
 
 /// Marks a waiting request granted with `seat`.

@@ -105,3 +105,4 @@ const SKIP_LOCKED: &str = "";
 include!("engine.rs");
 include!("seats.rs");
 include!("leases.rs");
+include!("watch.rs");

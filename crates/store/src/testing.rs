@@ -65,6 +65,38 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Runs raw SQL on the database behind the store's back, as someone with
+    /// access to the database could (tamper tests).
+    pub async fn execute(&self, sql: &str) -> u64 {
+        let result = match self.cleanup {
+            Cleanup::SqliteFile(_) => {
+                let mut conn = match sqlx::SqliteConnection::connect(&self.url).await {
+                    Ok(conn) => conn,
+                    Err(error) => panic!("connect to {}: {error}", self.url),
+                };
+                conn.execute(sql).await.map(|done| done.rows_affected())
+            }
+            Cleanup::PostgresDatabase { .. } => {
+                let mut conn = match PgConnection::connect(&self.url).await {
+                    Ok(conn) => conn,
+                    Err(error) => panic!("connect to {}: {error}", self.url),
+                };
+                conn.execute(sql).await.map(|done| done.rows_affected())
+            }
+        };
+        result.unwrap_or_else(|error| panic!("{sql}: {error}"))
+    }
+
+    /// `id` as an SQL literal of this engine's uuid column type.
+    pub fn uuid_literal(&self, id: uuid::Uuid) -> String {
+        match self.cleanup {
+            Cleanup::SqliteFile(_) => format!("x'{}'", id.simple()),
+            Cleanup::PostgresDatabase { .. } => format!("'{id}'"),
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         match &self.cleanup {

@@ -3,6 +3,7 @@
 //! and commits it; handlers only translate HTTP.
 
 pub mod accounts;
+pub mod audit;
 pub mod licences;
 pub mod products;
 pub mod seats;

@@ -18,7 +18,8 @@ pub struct TestApp {
     pub base: String,
     /// The server's state, for what a test does behind its back (the reaper at a later time).
     pub state: leasehold_api::state::AppState,
-    _db: TestDatabase,
+    /// The database, for what a test does behind the server's back (tampering).
+    pub db: TestDatabase,
 }
 
 impl TestApp {
@@ -34,7 +35,7 @@ impl TestApp {
         let app = Application::with_listener(state.clone(), listener).unwrap_or_else(|e| panic!("{e}"));
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        Self { base, state, _db: db }
+        Self { base, state, db }
     }
 
     /// A second server process on the same database: its own state, pools and reaper.
