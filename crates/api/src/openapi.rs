@@ -24,6 +24,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
         (name = "licences", description = "Licences and coupons"),
         (name = "audit", description = "The audit log"),
         (name = "pools", description = "Seats per organisation and product"),
+        (name = "notifications", description = "What an organisation's admins should know"),
         (name = "devices", description = "Device seats, the request queue, block and reallocate"),
         (name = "sessions", description = "Concurrent seats: leases kept by heartbeats"),
         (name = "seats", description = "Seat tokens: the signing keys and online validation"),
@@ -88,6 +89,12 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(pools::list_pools)
                 .service(pools::get_pool)
                 .service(pools::update_pool)
+                .service(pools::buy_seats)
+                .service(pools::approve_topup)
+                .service(pools::dismiss_topup)
+                .service(notifications::list_notifications)
+                .service(notifications::read_all_notifications)
+                .service(notifications::read_notification)
                 .service(devices::register_device)
                 .service(devices::heartbeat_device)
                 .service(devices::release_device)

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use leasehold_core::licence::{Organisation, Product};
 use leasehold_core::ports::{ApiKey, AuditEntry, LicenceDetails, Page as DomainPage, PageRequest, User};
+use leasehold_core::values::Plan;
+use leasehold_core::watch::Threshold;
 use leasehold_core::wire::*;
 
 pub fn page<T, V>(page: DomainPage<T>, request: PageRequest, view: impl Fn(T) -> V) -> Page<V> {
@@ -106,7 +108,8 @@ pub fn audit_entry(a: AuditEntry) -> AuditEntryView {
     }
 }
 
-pub fn pool(d: leasehold_core::ports::PoolDetails) -> PoolView {
+pub fn pool(d: leasehold_core::ports::PoolDetails, now: DateTime<Utc>) -> PoolView {
+    let watch = d.pool.watch;
     PoolView {
         id: d.pool.id,
         organisation_id: d.pool.organisation_id,
@@ -124,6 +127,36 @@ pub fn pool(d: leasehold_core::ports::PoolDetails) -> PoolView {
         grace_seconds: d.pool.lease.grace_seconds,
         idle_seconds: d.pool.lease.idle_seconds,
         linger_seconds: d.pool.lease.linger_seconds,
+        alert_below_seats: match watch.alert {
+            Some(Threshold::Seats(k)) => Some(k),
+            _ => None,
+        },
+        alert_below_percent: match watch.alert {
+            Some(Threshold::Percent(p)) => Some(p),
+            _ => None,
+        },
+        low: watch.alert.is_some() && !watch.alert_armed,
+        topup_enabled: watch.topup.is_some(),
+        topup_below: watch.topup.map_or(0, |r| r.below),
+        topup_add: watch.topup.map_or(0, |r| r.add),
+        topup_max_per_month: watch.topup.map_or(0, |r| r.max_per_month),
+        topup_ask_first: watch.topup.is_some_and(|r| r.ask_first),
+        topup_plan: watch.topup.map_or(Plan::Monthly, |r| r.plan),
+        topups_this_month: watch.topups_this_month(now),
+        topup_pending_since: watch.topup_pending_since,
+    }
+}
+
+pub fn notification(n: leasehold_core::ports::Notification) -> NotificationView {
+    NotificationView {
+        id: n.id,
+        organisation_id: n.organisation_id,
+        pool_id: n.pool_id,
+        kind: n.kind,
+        message: n.message,
+        data: n.data,
+        created_at: n.created_at,
+        read_at: n.read_at,
     }
 }
 

@@ -444,10 +444,180 @@ async fn licences_with_held_seats_cannot_be_deleted_and_pausing_stops_grants(db:
     );
 }
 
+fn fields(error: &leasehold_client::ClientError) -> Vec<(String, String)> {
+    let problem = error.problem().unwrap_or_else(|| panic!("no problem in {error}"));
+    problem
+        .fields
+        .iter()
+        .map(|f| (f.field.clone(), f.code.clone()))
+        .collect()
+}
+
+async fn pools_alert_top_up_and_sell_seats_over_http(db: TestDatabase) {
+    let (w, agent) = device_world(db).await;
+    let pools = ok(w.north_admin.list_pools(&PoolQuery::default()).await);
+    let pool = pools.items[0].id;
+    // A purchase: a priced, uninvoiced licence of the organisation.
+    let bought = ok(w
+        .north_admin
+        .buy_seats(
+            pool,
+            &BuySeats {
+                quantity: 3,
+                plan: Plan::Yearly,
+            },
+        )
+        .await);
+    assert_eq!(
+        (bought.source, bought.quantity, bought.amount),
+        (leasehold_core::values::LicenceSource::Purchase, 3, 45_000)
+    );
+    assert_eq!(bought.billing_status, leasehold_core::values::BillingStatus::Uninvoiced);
+    let trial = err(w
+        .north_admin
+        .buy_seats(
+            pool,
+            &BuySeats {
+                quantity: 0,
+                plan: Plan::Trial,
+            },
+        )
+        .await);
+    assert_eq!(
+        fields(&trial),
+        [
+            ("quantity".into(), "out_of_range".into()),
+            ("plan".into(), "not_for_purchase".into())
+        ]
+    );
+    assert_eq!(
+        err(w
+            .north_viewer
+            .buy_seats(
+                pool,
+                &BuySeats {
+                    quantity: 1,
+                    plan: Plan::Yearly
+                }
+            )
+            .await)
+        .status(),
+        Some(403)
+    );
+    assert_eq!(
+        err(w
+            .south_admin
+            .buy_seats(
+                pool,
+                &BuySeats {
+                    quantity: 1,
+                    plan: Plan::Yearly
+                }
+            )
+            .await)
+        .status(),
+        Some(404)
+    );
+
+    // Settings are checked against the capacity (now 5) before anything is written.
+    let bad = UpdatePool {
+        alert_below_seats: Some(5),
+        topup_enabled: Some(true),
+        ..UpdatePool::default()
+    };
+    let bad = err(w.north_admin.update_pool(pool, &bad).await);
+    assert_eq!((bad.status(), bad.code()), (Some(422), "validation_failed"));
+    assert_eq!(
+        fields(&bad),
+        [
+            ("alert_below_seats".into(), "not_below_capacity".into()),
+            ("topup_below".into(), "required".into()),
+            ("topup_add".into(), "required".into()),
+            ("topup_max_per_month".into(), "required".into()),
+        ]
+    );
+    let unchanged = ok(w.north_admin.get_pool(pool).await);
+    assert_eq!((unchanged.alert_below_seats, unchanged.topup_enabled), (None, false));
+    let settings = UpdatePool {
+        alert_below_seats: Some(2),
+        topup_enabled: Some(true),
+        topup_below: Some(1),
+        topup_add: Some(2),
+        topup_max_per_month: Some(1),
+        topup_plan: Some(Plan::Yearly),
+        ..UpdatePool::default()
+    };
+    assert_eq!(
+        err(w.north_viewer.update_pool(pool, &settings).await).status(),
+        Some(403)
+    );
+    let view = ok(w.north_admin.update_pool(pool, &settings).await);
+    assert_eq!(
+        (
+            view.alert_below_seats,
+            view.topup_below,
+            view.topup_add,
+            view.topup_max_per_month
+        ),
+        (Some(2), 1, 2, 1)
+    );
+
+    // 4 of 5 held: low. The 5th takes the last seat: the top-up adds 2.
+    for i in 0..5 {
+        grant(&w, &agent, &format!("desk-{i}")).await;
+    }
+    let view = ok(w.north_admin.get_pool(pool).await);
+    assert_eq!(
+        (view.capacity, view.held, view.topups_this_month, view.low),
+        (7, 5, 1, true)
+    );
+    let topups = ok(w.north_admin.list_licences(&LicenceQuery::default()).await);
+    let auto: Vec<_> = topups
+        .items
+        .iter()
+        .filter(|l| l.source == leasehold_core::values::LicenceSource::AutoTopup)
+        .collect();
+    assert_eq!(auto.len(), 1);
+    assert_eq!((auto[0].quantity, auto[0].amount), (2, 30_000));
+
+    // The notifications, newest first, for the organisation only.
+    let page = ok(w.north_viewer.list_notifications(&NotificationQuery::default()).await);
+    let kinds: Vec<_> = page.items.iter().map(|n| n.kind.as_str()).collect();
+    assert_eq!((kinds, page.unread), (vec!["topup_done", "low_seats"], 2));
+    assert_eq!(page.items[1].message, "CAD Pro: 1 of 5 seats left");
+    assert_eq!(
+        ok(w.south_admin.list_notifications(&NotificationQuery::default()).await).total,
+        0
+    );
+    let foreign = err(w.south_admin.read_notification(page.items[0].id).await);
+    assert_eq!(foreign.status(), Some(404));
+    assert_eq!(ok(w.north_viewer.read_notification(page.items[0].id).await).marked, 1);
+    let unread = ok(w
+        .north_admin
+        .list_notifications(&NotificationQuery {
+            unread: true,
+            ..NotificationQuery::default()
+        })
+        .await);
+    assert_eq!((unread.total, unread.unread), (1, 1));
+    assert_eq!(ok(w.north_admin.read_all_notifications().await).marked, 1);
+
+    // Nothing waits for approval.
+    let none = err(w.north_admin.approve_topup(pool).await);
+    assert_eq!((none.status(), none.code()), (Some(409), "no_pending_topup"));
+    let audit = ok(w.north_admin.list_audit(&AuditQuery::default()).await);
+    let actions: Vec<_> = audit.items.iter().map(|a| a.action.as_str()).collect();
+    assert!(
+        actions.contains(&"pool.updated") && actions.contains(&"licence.created"),
+        "{actions:?}"
+    );
+}
+
 on_both_engines!(
     devices_register_queue_and_verify_their_tokens,
     blocked_devices_are_refused_and_unblocking_grants_nothing,
     admins_approve_reject_and_reallocate,
     seats_stay_inside_their_organisation,
     licences_with_held_seats_cannot_be_deleted_and_pausing_stops_grants,
+    pools_alert_top_up_and_sell_seats_over_http,
 );

@@ -12,7 +12,7 @@
 //! ```
 
 use leasehold_core::ids::{
-    ApiKeyId, DeviceId, LeaseId, LicenceId, OrganisationId, PoolId, ProductId, SeatRequestId, UserId,
+    ApiKeyId, DeviceId, LeaseId, LicenceId, NotificationId, OrganisationId, PoolId, ProductId, SeatRequestId, UserId,
 };
 use leasehold_core::wire::*;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -349,6 +349,35 @@ impl Client {
             .send(self.request(Method::PATCH, &format!("/v1/pools/{id}")).json(body))
             .await?
             .body)
+    }
+
+    /// Buys seats for the pool: the new licence.
+    pub async fn buy_seats(&self, id: PoolId, body: &BuySeats) -> Result<LicenceView, ClientError> {
+        self.post(&format!("/v1/pools/{id}/seats"), body).await
+    }
+
+    /// Approves the top-up that waits for an admin.
+    pub async fn approve_topup(&self, id: PoolId) -> Result<PoolView, ClientError> {
+        self.post(&format!("/v1/pools/{id}/topup/approve"), &()).await
+    }
+
+    /// Dismisses the top-up that waits for an admin.
+    pub async fn dismiss_topup(&self, id: PoolId) -> Result<PoolView, ClientError> {
+        self.post(&format!("/v1/pools/{id}/topup/dismiss"), &()).await
+    }
+
+    // ------------------------------------------------------------ notifications
+
+    pub async fn list_notifications(&self, query: &NotificationQuery) -> Result<NotificationPage, ClientError> {
+        self.get("/v1/notifications", query).await
+    }
+
+    pub async fn read_notification(&self, id: NotificationId) -> Result<NotificationsMarked, ClientError> {
+        self.post(&format!("/v1/notifications/{id}/read"), &()).await
+    }
+
+    pub async fn read_all_notifications(&self) -> Result<NotificationsMarked, ClientError> {
+        self.post("/v1/notifications/read", &()).await
     }
 
     /// A device asks for a seat: a grant (200 held already, 201 new) or a place in the queue (202).

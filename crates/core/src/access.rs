@@ -293,6 +293,14 @@ impl Principal {
         }
     }
 
+    /// Read and mark read an organisation's notifications: console users but members.
+    pub fn may_read_notifications(&self) -> Result<(), DomainError> {
+        match self {
+            Principal::User { role, .. } if !matches!(role, Role::Member) => Ok(()),
+            _ => Err(DomainError::Forbidden("notifications are for console users")),
+        }
+    }
+
     /// Read the audit log.
     pub fn may_read_audit(&self) -> Result<(), DomainError> {
         match self {

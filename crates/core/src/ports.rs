@@ -162,6 +162,28 @@ pub struct LicenceFilter {
     pub soon_until: DateTime<Utc>,
 }
 
+impl LicenceFilter {
+    /// Everything, by name, first page, with the default "expiring soon" window, at `now`.
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self {
+            organisation: None,
+            user: None,
+            product: None,
+            status: None,
+            billing_status: None,
+            expiring: None,
+            q: None,
+            sort: LicenceSort {
+                key: LicenceSortKey::Name,
+                descending: false,
+            },
+            page: PageRequest::default(),
+            now,
+            soon_until: now + chrono::Duration::days(crate::licence::DEFAULT_EXPIRING_SOON_DAYS),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ListFilter {
     pub q: Option<String>,

@@ -231,7 +231,6 @@ pub fn check_topup(rule: TopUpRule, capacity: i64) -> Result<TopUpRule, Vec<Fiel
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     fn rule(below: i64, max_per_month: i64, ask_first: bool) -> TopUpRule {
         TopUpRule {
@@ -310,8 +309,8 @@ mod tests {
 
     #[test]
     fn the_monthly_limit_counts_the_calendar_month_only() {
-        let november = Utc.with_ymd_and_hms(2026, 11, 30, 23, 0, 0).unwrap();
-        let december = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        let november: DateTime<Utc> = "2026-11-30T23:00:00Z".parse().unwrap_or_else(|e| panic!("{e}"));
+        let december: DateTime<Utc> = "2026-12-01T00:00:00Z".parse().unwrap_or_else(|e| panic!("{e}"));
         let watch = PoolWatch {
             topup: Some(rule(2, 2, false)),
             topup_month: month_of(november),
@@ -345,18 +344,19 @@ mod tests {
         assert_eq!(watch.topup_decision(now), Some(TopUp::AlreadyPending));
     }
 
+    fn code<T: std::fmt::Debug>(result: Result<T, FieldError>) -> String {
+        match result {
+            Err(error) => error.code,
+            Ok(value) => panic!("accepted {value:?}"),
+        }
+    }
+
     #[test]
     fn settings_are_checked_against_the_capacity() {
         assert!(check_alert(Threshold::Seats(2), 10).is_ok());
-        assert_eq!(
-            check_alert(Threshold::Seats(10), 10).unwrap_err().code,
-            "not_below_capacity"
-        );
-        assert_eq!(check_alert(Threshold::Seats(0), 10).unwrap_err().code, "out_of_range");
-        assert_eq!(
-            check_alert(Threshold::Percent(100), 10).unwrap_err().code,
-            "out_of_range"
-        );
+        assert_eq!(code(check_alert(Threshold::Seats(10), 10)), "not_below_capacity");
+        assert_eq!(code(check_alert(Threshold::Seats(0), 10)), "out_of_range");
+        assert_eq!(code(check_alert(Threshold::Percent(100), 10)), "out_of_range");
         assert!(check_topup(rule(2, 1, false), 10).is_ok());
         let bad = TopUpRule {
             below: 10,
@@ -365,7 +365,10 @@ mod tests {
             ask_first: false,
             plan: Plan::Trial,
         };
-        let fields: Vec<_> = check_topup(bad, 10).unwrap_err().into_iter().map(|e| e.field).collect();
+        let Err(errors) = check_topup(bad, 10) else {
+            panic!("accepted {bad:?}")
+        };
+        let fields: Vec<_> = errors.into_iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
             ["topup_below", "topup_add", "topup_max_per_month", "topup_plan"]

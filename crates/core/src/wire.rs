@@ -5,8 +5,8 @@
 use crate::access::ActorKind;
 use crate::error::FieldError;
 use crate::ids::{
-    ApiKeyId, AuditEntryId, DeviceId, LeaseId, LeaseRequestId, LicenceId, OrganisationId, PoolId, ProductId, SeatId,
-    SeatRequestId, UserId,
+    ApiKeyId, AuditEntryId, DeviceId, LeaseId, LeaseRequestId, LicenceId, NotificationId, OrganisationId, PoolId,
+    ProductId, SeatId, SeatRequestId, UserId,
 };
 use crate::seat::LeaseState;
 use crate::values::{
@@ -455,6 +455,25 @@ pub struct PoolView {
     pub idle_seconds: Option<i64>,
     /// Concurrent seats: how long a logged-out seat waits for the same client.
     pub linger_seconds: i64,
+    /// Alert when fewer than this many seats are available (`null`: no such alert).
+    pub alert_below_seats: Option<i64>,
+    /// Alert when fewer than this percentage of the capacity is available.
+    pub alert_below_percent: Option<i64>,
+    /// The low-seat alert has fired and re-arms when the pool rises above its threshold.
+    pub low: bool,
+    /// Automatic top-up: when fewer than `topup_below` seats are available,
+    /// add `topup_add` seats on `topup_plan`, at most `topup_max_per_month`
+    /// times a calendar month, asking an admin first when `topup_ask_first`.
+    pub topup_enabled: bool,
+    pub topup_below: i64,
+    pub topup_add: i64,
+    pub topup_max_per_month: i64,
+    pub topup_ask_first: bool,
+    pub topup_plan: Plan,
+    /// Automatic top-ups done this calendar month.
+    pub topups_this_month: i64,
+    /// A top-up waits for an admin's approval since then.
+    pub topup_pending_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -475,6 +494,94 @@ pub struct UpdatePool {
     /// 0–3600 seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linger_seconds: Option<i64>,
+    /// Low-seat alert below this many available seats, 1 up to the capacity
+    /// (exclusive); 0 turns it off. Replaces a percentage threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_below_seats: Option<i64>,
+    /// Low-seat alert below this percentage of the capacity, 1–99; 0 turns it
+    /// off. Replaces a threshold in seats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_below_percent: Option<i64>,
+    /// Turns the automatic top-up on or off; the other `topup_` fields change
+    /// its rule (all are required the first time it is turned on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topup_enabled: Option<bool>,
+    /// k: top up when fewer than k seats are available; 1 ≤ k < capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topup_below: Option<i64>,
+    /// n: seats each top-up adds, 1–10000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topup_add: Option<i64>,
+    /// m: top-ups a calendar month at most, 1–100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topup_max_per_month: Option<i64>,
+    /// Ask an admin to approve each top-up first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topup_ask_first: Option<bool>,
+    /// The plan top-ups are bought on: `monthly` (default), `yearly` or `perpetual`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topup_plan: Option<Plan>,
+}
+
+/// Body of `POST /v1/pools/{id}/seats`: a purchase of more seats.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BuySeats {
+    /// 1–10000.
+    pub quantity: i64,
+    /// `monthly`, `yearly` or `perpetual`; the product's price for it applies.
+    pub plan: Plan,
+}
+
+/// An in-app notification of an organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationView {
+    pub id: NotificationId,
+    pub organisation_id: OrganisationId,
+    pub pool_id: Option<PoolId>,
+    /// `low_seats`, `topup_done`, `topup_awaiting_approval` or `topup_limit_reached`.
+    pub kind: String,
+    pub message: String,
+    /// The figures behind the message (available, capacity, quantity…).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// A page of notifications with the count of unread ones.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationPage {
+    pub items: Vec<NotificationView>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+    /// Unread notifications (of every page).
+    pub unread: u64,
+}
+
+/// Query of `GET /v1/notifications`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct NotificationQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+    /// Only the unread ones.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unread: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}
+
+/// Reply of `POST /v1/notifications/read`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationsMarked {
+    pub marked: u64,
 }
 
 /// Query of `GET /v1/pools`.

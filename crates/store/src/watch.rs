@@ -39,32 +39,24 @@ async fn watched(conn: &mut Conn, ctx: &WriteContext, pool: Pool) -> Result<Pool
 async fn watch_pool(conn: &mut Conn, ctx: &WriteContext, pool: &Pool) -> Result<bool, StoreError> {
     let (id, available) = (pool.id.as_uuid(), pool.available());
     let mut wrote = false;
-    match pool.watch.alert_step(available, pool.capacity) {
-        Some(Trigger::Fire) => {
-            if flip(conn, id, "alert_armed", false).await? {
-                wrote = true;
-                let product = product_name(conn, pool).await?;
-                let message = format!("{product}: {available} of {} seats left", pool.capacity);
-                let data = serde_json::json!({"available": available, "capacity": pool.capacity, "held": pool.held});
-                notify(conn, ctx, pool, "low_seats", &message, data).await?;
-            }
-        }
-        Some(Trigger::Rearm) => {
-            wrote |= flip(conn, id, "alert_armed", true).await?;
-        }
-        None => {}
+    let alert = pool.watch.alert_step(available, pool.capacity);
+    if alert == Some(Trigger::Fire) && flip(conn, id, "alert_armed", false).await? {
+        wrote = true;
+        let product = product_name(conn, pool).await?;
+        let message = format!("{product}: {available} of {} seats left", pool.capacity);
+        let data = serde_json::json!({"available": available, "capacity": pool.capacity, "held": pool.held});
+        notify(conn, ctx, pool, "low_seats", &message, data).await?;
     }
-    match pool.watch.topup_step(available) {
-        Some(Trigger::Fire) => {
-            if flip(conn, id, "topup_armed", false).await? {
-                wrote = true;
-                Box::pin(fire_topup(conn, ctx, id)).await?;
-            }
-        }
-        Some(Trigger::Rearm) => {
-            wrote |= flip(conn, id, "topup_armed", true).await?;
-        }
-        None => {}
+    if alert == Some(Trigger::Rearm) {
+        wrote |= flip(conn, id, "alert_armed", true).await?;
+    }
+    let topup = pool.watch.topup_step(available);
+    if topup == Some(Trigger::Fire) && flip(conn, id, "topup_armed", false).await? {
+        wrote = true;
+        Box::pin(fire_topup(conn, ctx, id)).await?;
+    }
+    if topup == Some(Trigger::Rearm) {
+        wrote |= flip(conn, id, "topup_armed", true).await?;
     }
     Ok(wrote)
 }

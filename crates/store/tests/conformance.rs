@@ -139,22 +139,7 @@ fn north(w: &World) -> Owner {
 }
 
 fn filter(now: DateTime<Utc>) -> LicenceFilter {
-    LicenceFilter {
-        organisation: None,
-        user: None,
-        product: None,
-        status: None,
-        billing_status: None,
-        expiring: None,
-        q: None,
-        sort: LicenceSort {
-            key: LicenceSortKey::Name,
-            descending: false,
-        },
-        page: PageRequest::default(),
-        now,
-        soon_until: now + Duration::days(30),
-    }
+    LicenceFilter::at(now)
 }
 
 async fn names(w: &World, vis: Visibility, f: &LicenceFilter) -> Vec<String> {

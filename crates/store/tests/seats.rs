@@ -757,6 +757,289 @@ async fn reallocation_moves_a_seat_in_one_step(db: TestDatabase) {
         .any(|e| e.action == "seat.released" && e.after.as_ref().is_some_and(|a| a["reason"] == "reallocated")));
 }
 
+// Pools that look after themselves: alerts and top-ups.
+
+use leasehold_core::watch::{PoolWatch, Threshold, TopUpRule};
+
+impl Fixture {
+    async fn set_watch(&self, alert: Option<Threshold>, topup: Option<TopUpRule>) {
+        let pool = self.pool().await.pool;
+        let watch = PoolWatch {
+            alert,
+            topup,
+            ..pool.watch
+        };
+        self.store
+            .set_pool_watch(&ctx(), Visibility::Organisation(self.org), pool.id, watch)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// How many notifications of each kind the organisation has, in `kinds`' order.
+    async fn notified(&self, kinds: &[&str]) -> Vec<usize> {
+        let filter = NotificationFilter {
+            page: PageRequest { page: 1, per_page: 100 },
+            ..NotificationFilter::default()
+        };
+        let (page, _) = self
+            .store
+            .notifications(Visibility::Organisation(self.org), &filter)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        kinds
+            .iter()
+            .map(|k| page.items.iter().filter(|n| n.kind == *k).count())
+            .collect()
+    }
+
+    async fn licences_from(&self, source: LicenceSource) -> Vec<Licence> {
+        let filter = LicenceFilter {
+            page: PageRequest { page: 1, per_page: 100 },
+            ..LicenceFilter::at(Utc::now())
+        };
+        let page = self
+            .store
+            .licences(Visibility::Organisation(self.org), &filter)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        page.items
+            .into_iter()
+            .map(|d| d.licence)
+            .filter(|l| l.source == source)
+            .collect()
+    }
+}
+
+fn topup(below: i64, add: i64, max_per_month: i64, ask_first: bool) -> TopUpRule {
+    TopUpRule {
+        below,
+        add,
+        max_per_month,
+        ask_first,
+        plan: Plan::Yearly,
+    }
+}
+
+async fn an_alert_fires_once_per_crossing_and_rearms_only_above_its_threshold(db: TestDatabase) {
+    let f = fixture(&db, 10).await;
+    f.set_watch(Some(Threshold::Seats(3)), None).await;
+    let mut devices = Vec::new();
+    for i in 0..8 {
+        devices.push(device_of(&f.register(&format!("d{i}")).await));
+    }
+    // 2 of 10 available: below 3, once.
+    assert_eq!(f.notified(&["low_seats"]).await, [1]);
+    devices.push(device_of(&f.register("d8").await));
+    assert_eq!(f.notified(&["low_seats"]).await, [1], "still low: no second alert");
+    // Back to exactly 3 and down again: hovering at the edge does not flap.
+    f.revoke(devices.pop().unwrap_or_else(|| panic!())).await;
+    f.revoke(devices.pop().unwrap_or_else(|| panic!())).await;
+    devices.push(device_of(&f.register("d9").await));
+    assert_eq!(f.notified(&["low_seats"]).await, [1]);
+    // Above 3 re-arms; the next crossing alerts again.
+    f.revoke(devices.pop().unwrap_or_else(|| panic!())).await;
+    f.revoke(devices.pop().unwrap_or_else(|| panic!())).await;
+    assert_eq!(f.pool().await.pool.available(), 4);
+    assert!(f.pool().await.pool.watch.alert_armed);
+    f.register("d10").await;
+    f.register("d11").await;
+    assert_eq!(f.notified(&["low_seats"]).await, [2]);
+    // A threshold the pool is already below alerts as soon as it is set.
+    f.set_watch(Some(Threshold::Percent(50)), None).await;
+    assert_eq!(f.notified(&["low_seats"]).await, [3]);
+}
+
+async fn registrations_48_on_10_seats_top_up_once_and_alert_once_per_crossing(db: TestDatabase) {
+    const ATTEMPTS: usize = 48;
+    let f = Arc::new(fixture(&db, 10).await);
+    // Alert below 5; top up 4 seats below 3, once a month.
+    f.set_watch(Some(Threshold::Seats(5)), Some(topup(3, 4, 1, false)))
+        .await;
+    let tasks: Vec<_> = (0..ATTEMPTS)
+        .map(|i| {
+            let f = f.clone();
+            tokio::spawn(async move {
+                loop {
+                    match f
+                        .store
+                        .register_device(&ctx(), &f.registration(&format!("storm-{i:02}")), None)
+                        .await
+                    {
+                        Ok(outcome) => return outcome,
+                        Err(StoreError::Stale) => continue,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut granted = 0;
+    for task in tasks {
+        if let Registration::Granted { .. } = task.await.unwrap_or_else(|e| panic!("{e}")) {
+            granted += 1;
+        }
+    }
+    // 10 → 2 available: top-up to 14 (6 available, the alert re-arms) → 0.
+    let pool = f.pool().await;
+    println!(
+        "{ATTEMPTS} concurrent registrations on 10 seats with a top-up of 4: {granted} granted, {} waiting",
+        pool.waiting
+    );
+    assert_eq!((granted, pool.pool.capacity, pool.pool.held), (14, 14, 14));
+    assert_eq!(pool.waiting, (ATTEMPTS - 14) as u64);
+    f.assert_consistent().await;
+    let topups = f.licences_from(LicenceSource::AutoTopup).await;
+    assert_eq!(topups.len(), 1, "one top-up: {topups:?}");
+    assert_eq!(
+        (topups[0].quantity, topups[0].unit_price, topups[0].plan),
+        (4, 100, Plan::Yearly)
+    );
+    assert_eq!(topups[0].billing_status, BillingStatus::Uninvoiced);
+    assert_eq!(
+        f.notified(&["low_seats", "topup_done", "topup_limit_reached"]).await,
+        [2, 1, 1],
+        "one alert per crossing, one top-up, then the month's limit"
+    );
+    assert_eq!(pool.pool.watch.topups_this_month(Utc::now()), 1);
+}
+
+async fn a_topup_that_asks_first_waits_for_an_admin(db: TestDatabase) {
+    let f = fixture(&db, 4).await;
+    f.set_watch(None, Some(topup(2, 3, 5, true))).await;
+    let vis = Visibility::Organisation(f.org);
+    let id = f.pool().await.pool.id;
+    let none = f.store.settle_topup(&ctx(), vis, id, true).await;
+    assert!(
+        matches!(
+            none,
+            Err(StoreError::Domain(DomainError::Conflict {
+                code: "no_pending_topup",
+                ..
+            }))
+        ),
+        "{none:?}"
+    );
+    for i in 0..4 {
+        f.register(&format!("d{i}")).await;
+    }
+    let queued = f.register("waiting").await;
+    assert!(matches!(queued, Registration::Queued { .. }));
+    let pool = f.pool().await.pool;
+    assert_eq!((pool.capacity, pool.held), (4, 4), "nothing added before approval");
+    assert!(pool.watch.topup_pending_since.is_some());
+    assert_eq!(f.notified(&["topup_awaiting_approval", "topup_done"]).await, [1, 0]);
+    // Approval adds the seats, and the waiting device gets one at once.
+    let pool = f
+        .store
+        .settle_topup(&ctx(), vis, id, true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((pool.capacity, pool.held, pool.watch.topup_pending_since), (7, 5, None));
+    assert_eq!(f.licences_from(LicenceSource::AutoTopup).await.len(), 1);
+    let again = f.store.settle_topup(&ctx(), vis, id, false).await;
+    assert!(
+        matches!(again, Err(StoreError::Domain(DomainError::Conflict { .. }))),
+        "settled once"
+    );
+    // A second crossing asks again; dismissing it adds nothing.
+    f.register("d5").await;
+    f.register("d6").await;
+    assert!(f.pool().await.pool.watch.topup_pending_since.is_some());
+    let pool = f
+        .store
+        .settle_topup(&ctx(), vis, id, false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((pool.capacity, pool.watch.topup_pending_since), (7, None));
+    assert_eq!(f.notified(&["topup_awaiting_approval"]).await, [2]);
+}
+
+async fn buying_seats_adds_a_priced_licence_and_serves_the_queue(db: TestDatabase) {
+    let f = fixture(&db, 1).await;
+    f.register("first").await;
+    assert!(matches!(f.register("second").await, Registration::Queued { .. }));
+    let vis = Visibility::Organisation(f.org);
+    let id = f.pool().await.pool.id;
+    let other = Visibility::Organisation(OrganisationId::from_uuid(Uuid::now_v7()));
+    let hidden = f.store.buy_seats(&ctx(), other, id, 3, Plan::Yearly).await;
+    assert!(
+        matches!(hidden, Err(StoreError::Domain(DomainError::NotFound("pool")))),
+        "{hidden:?}"
+    );
+    let licence = f
+        .store
+        .buy_seats(&ctx(), vis, id, 3, Plan::Yearly)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (licence.source, licence.status, licence.billing_status),
+        (
+            LicenceSource::Purchase,
+            LicenceStatus::Active,
+            BillingStatus::Uninvoiced
+        )
+    );
+    assert_eq!(
+        (licence.quantity, licence.unit_price * i64::from(licence.quantity)),
+        (3, 300)
+    );
+    let pool = f.pool().await;
+    assert_eq!((pool.pool.capacity, pool.pool.held, pool.waiting), (4, 2, 0));
+    let unpriced = f.store.buy_seats(&ctx(), vis, id, 1, Plan::Monthly).await;
+    assert!(
+        matches!(unpriced, Err(StoreError::Domain(DomainError::Validation(_)))),
+        "{unpriced:?}"
+    );
+}
+
+async fn notifications_are_per_organisation_and_marked_read(db: TestDatabase) {
+    let f = fixture(&db, 3).await;
+    f.set_watch(Some(Threshold::Seats(2)), None).await;
+    f.register("a").await;
+    f.register("b").await;
+    let vis = Visibility::Organisation(f.org);
+    let unread = NotificationFilter {
+        unread: true,
+        ..NotificationFilter::default()
+    };
+    let (page, unread_count) = f
+        .store
+        .notifications(vis, &unread)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((page.total, unread_count), (1, 1));
+    assert_eq!(page.items[0].message, "CAD: 1 of 3 seats left");
+    let stranger = Visibility::Organisation(OrganisationId::from_uuid(Uuid::now_v7()));
+    let (theirs, _) = f
+        .store
+        .notifications(stranger, &unread)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(theirs.total, 0);
+    let id = page.items[0].id;
+    let foreign = f.store.mark_notifications_read(stranger, Some(id), Utc::now()).await;
+    assert!(
+        matches!(foreign, Err(StoreError::Domain(DomainError::NotFound(_)))),
+        "{foreign:?}"
+    );
+    assert_eq!(
+        f.store.mark_notifications_read(vis, Some(id), Utc::now()).await.ok(),
+        Some(1)
+    );
+    let (page, unread_count) = f
+        .store
+        .notifications(vis, &unread)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((page.total, unread_count), (0, 0));
+    let (all, _) = f
+        .store
+        .notifications(vis, &NotificationFilter::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(all.items[0].read_at.is_some());
+}
+
 on_both_engines!(
     registrations_200_attempts_on_5_seats_grant_5_and_queue_195_fifo,
     registration_is_idempotent_per_device,
@@ -765,4 +1048,9 @@ on_both_engines!(
     queue_policies_refuse_hold_for_approval_or_auto_grant,
     reallocation_moves_a_seat_in_one_step,
     expired_licences_shrink_their_pool_and_freed_seats_go_nowhere,
+    an_alert_fires_once_per_crossing_and_rearms_only_above_its_threshold,
+    registrations_48_on_10_seats_top_up_once_and_alert_once_per_crossing,
+    a_topup_that_asks_first_waits_for_an_admin,
+    buying_seats_adds_a_priced_licence_and_serves_the_queue,
+    notifications_are_per_organisation_and_marked_read,
 );

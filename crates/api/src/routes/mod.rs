@@ -8,6 +8,7 @@ pub mod coupons;
 pub mod devices;
 pub mod health;
 pub mod licences;
+pub mod notifications;
 pub mod organisations;
 pub mod pools;
 pub mod products;

@@ -5,11 +5,11 @@ use super::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use leasehold_core::access::{Principal, Visibility};
-use leasehold_core::ids::{LeaseId, PoolId};
+use leasehold_core::ids::LeaseId;
 use leasehold_core::ports::{LeaseDetails, StoreError};
-use leasehold_core::seat::{parse_client_id, Checkout, CheckoutOutcome, Lease, LeaseSettings, Pool};
-use leasehold_core::values::{QueuePolicy, ReleaseReason, SeatKind};
-use leasehold_core::wire::{CreateSession, SeatValidity, SessionClaims, SessionGrant, SessionQueued, UpdatePool};
+use leasehold_core::seat::{parse_client_id, Checkout, CheckoutOutcome, Lease, Pool};
+use leasehold_core::values::{ReleaseReason, SeatKind};
+use leasehold_core::wire::{CreateSession, SeatValidity, SessionClaims, SessionGrant, SessionQueued};
 use leasehold_core::{DomainError, FieldError};
 
 pub enum CheckedOut {
@@ -177,61 +177,6 @@ pub async fn get(state: &AppState, caller: &Caller, id: LeaseId) -> Result<Lease
 /// Members see their own sessions; administrators and viewers everyone's.
 pub fn list_scope(caller: &Caller) -> Option<leasehold_core::ids::UserId> {
     holder(&caller.principal)
-}
-
-/// Changes a pool's lease settings and/or queue policy.
-pub async fn update_pool(state: &AppState, caller: &Caller, pool: PoolId, body: &UpdatePool) -> Result<(), ApiError> {
-    caller.principal.may_manage_seats()?;
-    let vis = caller.principal.visibility();
-    let current = state
-        .store
-        .pool(vis, pool)
-        .await?
-        .ok_or(ApiError::Domain(DomainError::NotFound("pool")))?;
-    // Everything is checked before anything is written.
-    if body.queue_policy == Some(QueuePolicy::Approval) && current.seat_kind == SeatKind::Concurrent {
-        return Err(FieldError::new(
-            "queue_policy",
-            "not_for_concurrent",
-            "members wait in line for a concurrent seat: use auto_grant or refuse",
-        )
-        .into());
-    }
-    let touched = body.lease_seconds.is_some()
-        || body.grace_seconds.is_some()
-        || body.idle_seconds.is_some()
-        || body.linger_seconds.is_some();
-    let settings = if touched {
-        let lease = current.pool.lease;
-        let settings = LeaseSettings {
-            lease_seconds: body.lease_seconds.unwrap_or(lease.lease_seconds),
-            grace_seconds: body.grace_seconds.unwrap_or(lease.grace_seconds),
-            idle_seconds: match body.idle_seconds {
-                Some(0) => None,
-                Some(idle) => Some(idle),
-                None => lease.idle_seconds,
-            },
-            linger_seconds: body.linger_seconds.unwrap_or(lease.linger_seconds),
-        }
-        .check()
-        .map_err(DomainError::Validation)?;
-        Some(settings)
-    } else {
-        None
-    };
-    if let Some(policy) = body.queue_policy {
-        state
-            .store
-            .set_queue_policy(&caller.write_context(), vis, pool, policy)
-            .await?;
-    }
-    if let Some(settings) = settings {
-        state
-            .store
-            .set_lease_settings(&caller.write_context(), vis, pool, settings)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Online validation of a session token: signature, expiry, and the lease still held.
