@@ -1000,12 +1000,8 @@ impl Store for Engine {
         policy: leasehold_core::values::QueuePolicy,
     ) -> Result<leasehold_core::seat::Pool, StoreError> {
         let mut tx = self.begin().await.map_err(backend)?;
-        let mut qb = QueryBuilder::<Db>::new("SELECT p.id FROM pools p WHERE p.id = ");
-        qb.push_bind(pool.as_uuid());
-        push_visibility(&mut qb, vis, "p.organisation_id", None);
-        let found: Option<Uuid> = qb.build_query_scalar().fetch_optional(&mut *tx).await.map_err(backend)?;
-        let id = found.ok_or(StoreError::Domain(DomainError::NotFound("pool")))?;
-        let before = load_pool(&mut tx, id).await?;
+        let before = visible_pool(&mut tx, vis, pool).await?;
+        let id = before.id.as_uuid();
         if before.queue_policy != policy {
             sqlx::query("UPDATE pools SET queue_policy = $2 WHERE id = $1")
                 .bind(id)
@@ -1222,12 +1218,8 @@ impl Store for Engine {
         settings: leasehold_core::seat::LeaseSettings,
     ) -> Result<leasehold_core::seat::Pool, StoreError> {
         let mut tx = self.begin().await.map_err(backend)?;
-        let mut qb = QueryBuilder::<Db>::new("SELECT p.id FROM pools p WHERE p.id = ");
-        qb.push_bind(pool.as_uuid());
-        push_visibility(&mut qb, vis, "p.organisation_id", None);
-        let found: Option<Uuid> = qb.build_query_scalar().fetch_optional(&mut *tx).await.map_err(backend)?;
-        let id = found.ok_or(StoreError::Domain(DomainError::NotFound("pool")))?;
-        let before = load_pool(&mut tx, id).await?;
+        let before = visible_pool(&mut tx, vis, pool).await?;
+        let id = before.id.as_uuid();
         if before.lease != settings {
             sqlx::query(
                 "UPDATE pools SET lease_seconds = $2, grace_seconds = $3, idle_seconds = $4, linger_seconds = $5 WHERE id = $1",
@@ -1319,7 +1311,9 @@ impl Store for Engine {
             qb
         };
         let total = count(build("SELECT COUNT(*)"), self.reader()).await?;
-        let unread = {
+        let unread = if f.unread {
+            total
+        } else {
             let mut qb = build("SELECT COUNT(*)");
             qb.push(" AND n.read_at IS NULL");
             count(qb, self.reader()).await?
