@@ -95,6 +95,7 @@ async fn the_agent_queues_is_granted_after_a_revoke_verifies_offline_and_release
                 quantity: 1,
                 owner_organisation_id: Some(org.id),
                 owner_user_id: None,
+                auto_renew: false,
             },
             None,
         )
@@ -217,6 +218,7 @@ async fn the_agent_keeps_a_concurrent_seat_with_heartbeats_and_releases_it() {
         quantity: 1,
         owner_organisation_id: Some(org.id),
         owner_user_id: None,
+        auto_renew: false,
     };
     vendor
         .create_licence(&licence, None)

@@ -120,6 +120,7 @@ async fn build_rig(durable: bool) -> Rig {
             quantity: SEATS,
             owner_organisation_id: Some(org.id),
             owner_user_id: None,
+            auto_renew: false,
         };
         vendor.create_licence(&licence, None).await.unwrap_or_else(|e| ok(e));
         products.push(product.id);

@@ -75,6 +75,7 @@ async fn setup() -> Bench {
                 quantity: 1_000_000,
                 owner_organisation_id: Some(org.id),
                 owner_user_id: None,
+                auto_renew: false,
             },
             None,
         )

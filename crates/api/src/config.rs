@@ -6,6 +6,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use std::path::PathBuf;
 
+const DEFAULT_MAIL_FROM: &str = "Leasehold <notifications@leasehold.invalid>";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -39,6 +41,17 @@ pub struct Settings {
     pub sqlite_durable: bool,
     /// Database connections per process (SQLite: readers).
     pub max_connections: u32,
+    /// The SMTP server e-mail notifications go through: `smtps://user:pass@host`
+    /// (TLS), `smtp://user:pass@host:587?tls=required` (STARTTLS) or
+    /// `smtp://host:port` (plain, for a local relay). Without it e-mails stay
+    /// queued in the outbox.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of e-mail notifications.
+    pub mail_from: String,
+    /// Where people reach the console, for links in e-mails.
+    pub public_url: Option<String>,
+    /// How often the outbox worker looks for due deliveries.
+    pub delivery_interval_ms: u64,
 }
 
 impl Settings {
@@ -61,6 +74,8 @@ impl Settings {
             .set_default("redeem_per_minute", 10)?
             .set_default("sqlite_durable", false)?
             .set_default("max_connections", 8)?
+            .set_default("mail_from", DEFAULT_MAIL_FROM)?
+            .set_default("delivery_interval_ms", 1000)?
             .add_source(config::File::with_name(&file).required(false))
             .add_source(
                 config::Environment::with_prefix("LEASEHOLD")
@@ -92,6 +107,10 @@ impl Settings {
             redeem_per_minute: 1000,
             sqlite_durable: false,
             max_connections: 8,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.into(),
+            public_url: None,
+            delivery_interval_ms: 1000,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use crate::state::AppState;
 use leasehold_core::access::Actor;
-use leasehold_core::ports::WriteContext;
+use leasehold_core::ports::{LicenceSweep, WriteContext};
 use std::time::Duration;
 
 /// Leases reclaimed per transaction; a backlog is drained batch by batch.
@@ -32,30 +32,38 @@ pub fn spawn_reaper(state: AppState, interval: Duration) -> tokio::task::JoinHan
     })
 }
 
-/// One pass of licence expiry at the current time.
-pub async fn expire_once(state: &AppState) -> u64 {
+/// One pass of the licence lifecycle (renewals, "expiring soon" notices,
+/// expiry) at the current time, batch after batch while a batch fills up.
+pub async fn expire_once(state: &AppState) -> LicenceSweep {
     let ctx = WriteContext {
         actor: Actor::SYSTEM,
         request_id: None,
         now: state.now(),
     };
-    let mut total = 0;
+    let mut total = LicenceSweep::default();
     loop {
         match state.store.expire_licences(&ctx, EXPIRE_BATCH).await {
-            Ok(expired) => {
-                total += expired;
-                if expired < u64::from(EXPIRE_BATCH) {
+            Ok(sweep) => {
+                total.renewed += sweep.renewed;
+                total.noticed += sweep.noticed;
+                total.expired += sweep.expired;
+                if !sweep.filled(EXPIRE_BATCH) {
                     break;
                 }
             }
             Err(error) => {
-                tracing::warn!(error = %error, "licence expiry failed; it tries again next tick");
+                tracing::warn!(error = %error, "the licence lifecycle job failed; it tries again next tick");
                 break;
             }
         }
     }
-    if total > 0 {
-        tracing::info!(expired = total, "stored expired licences");
+    if total != LicenceSweep::default() {
+        tracing::info!(
+            renewed = total.renewed,
+            noticed = total.noticed,
+            expired = total.expired,
+            "licence lifecycle"
+        );
     }
     total
 }
@@ -100,4 +108,63 @@ pub fn spawn_sealer(state: AppState, interval: Duration) -> tokio::task::JoinHan
             }
         }
     })
+}
+
+/// Deliveries claimed per pass, and sent concurrently.
+const DELIVERY_BATCH: u32 = 20;
+
+/// How long a claim keeps other processes off a delivery: longer than an
+/// attempt may take, so a live process always finishes first.
+const DELIVERY_LEASE_SECONDS: i64 = 60;
+
+/// Every `interval`: sends the outbox's due e-mails and webhooks.
+pub fn spawn_deliverer(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            deliver_once(&state, state.now()).await;
+        }
+    })
+}
+
+/// One pass of the outbox worker at `now`: claims due deliveries batch by
+/// batch, makes one attempt at each and records how it went. Returns the
+/// attempts made.
+pub async fn deliver_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> u64 {
+    let mut attempts = 0;
+    loop {
+        let email = state.deliverer.sends_email();
+        let claimed = match state.store.claim_deliveries(now, DELIVERY_BATCH, DELIVERY_LEASE_SECONDS, email).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(error = %error, "claiming deliveries failed; the worker tries again next tick");
+                break;
+            }
+        };
+        let count = claimed.len();
+        let sends = claimed.iter().map(|delivery| async move {
+            let result = state.deliverer.attempt(delivery, now).await;
+            if let leasehold_core::ports::DeliveryResult::Failed { error, .. } = &result {
+                tracing::warn!(delivery = %delivery.delivery.id, channel = %delivery.delivery.channel, error = %error, "delivery attempt failed");
+            }
+            let ctx = WriteContext {
+                actor: Actor::SYSTEM,
+                request_id: None,
+                now,
+            };
+            match state.store.finish_delivery(&ctx, delivery.delivery.id, delivery.claim, &result).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(delivery = %delivery.delivery.id, "a delivery's claim lapsed before its attempt was recorded"),
+                Err(error) => tracing::warn!(delivery = %delivery.delivery.id, error = %error, "recording a delivery attempt failed"),
+            }
+        });
+        futures::future::join_all(sends).await;
+        attempts += count as u64;
+        if count < DELIVERY_BATCH as usize {
+            break;
+        }
+    }
+    attempts
 }

@@ -25,6 +25,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
         (name = "audit", description = "The audit log"),
         (name = "pools", description = "Seats per organisation and product"),
         (name = "notifications", description = "What an organisation's admins should know"),
+        (name = "webhooks", description = "Signed webhook endpoints and the log of e-mail and webhook deliveries"),
         (name = "devices", description = "Device seats, the request queue, block and reallocate"),
         (name = "sessions", description = "Concurrent seats: leases kept by heartbeats"),
         (name = "seats", description = "Seat tokens: the signing keys and online validation"),
@@ -95,6 +96,15 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(notifications::list_notifications)
                 .service(notifications::read_all_notifications)
                 .service(notifications::read_notification)
+                .service(webhooks::list_recipients)
+                .service(webhooks::put_recipients)
+                .service(webhooks::list_webhooks)
+                .service(webhooks::create_webhook)
+                .service(webhooks::get_webhook)
+                .service(webhooks::update_webhook)
+                .service(webhooks::delete_webhook)
+                .service(webhooks::list_deliveries)
+                .service(webhooks::replay_delivery)
                 .service(devices::register_device)
                 .service(devices::heartbeat_device)
                 .service(devices::release_device)

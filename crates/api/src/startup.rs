@@ -23,8 +23,10 @@ pub async fn build_state(settings: Settings) -> Result<AppState, ApiError> {
     let store = leasehold_store::open(settings.database_url.expose_secret(), &settings.store_options()).await?;
     let tokens = Tokens::load(store.as_ref(), settings.access_token_seconds).await?;
     let limits = Limits::new(settings.login_per_minute, settings.redeem_per_minute);
+    let deliverer = crate::delivery::Deliverer::new(&settings).map_err(ApiError::internal)?;
     Ok(AppState {
         store,
+        deliverer: Arc::new(deliverer),
         tokens: Arc::new(tokens),
         settings: Arc::new(settings),
         limits: Arc::new(limits),
@@ -108,6 +110,10 @@ impl Application {
         let jobs = vec![
             crate::jobs::spawn_reaper(state.clone(), interval),
             crate::jobs::spawn_sealer(state.clone(), crate::jobs::SEAL_INTERVAL),
+            crate::jobs::spawn_deliverer(
+                state.clone(),
+                std::time::Duration::from_millis(state.settings.delivery_interval_ms.max(50)),
+            ),
         ];
         Ok(Self {
             port,

@@ -13,6 +13,7 @@ pub struct AppState {
     pub tokens: Arc<Tokens>,
     pub settings: Arc<Settings>,
     pub limits: Arc<Limits>,
+    pub deliverer: Arc<crate::delivery::Deliverer>,
 }
 
 impl AppState {

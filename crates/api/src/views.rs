@@ -88,6 +88,7 @@ pub fn licence(d: LicenceDetails, now: DateTime<Utc>) -> LicenceView {
         activated_at: l.activated_at,
         ends_at: l.ends_at,
         redeemed_at: l.redeemed_at,
+        auto_renew: l.auto_renew,
     }
 }
 
@@ -127,7 +128,7 @@ pub fn pool(d: leasehold_core::ports::PoolDetails, now: DateTime<Utc>) -> PoolVi
         grace_seconds: d.pool.lease.grace_seconds,
         idle_seconds: d.pool.lease.idle_seconds,
         linger_seconds: d.pool.lease.linger_seconds,
-        alert_below_seats: match watch.alert {
+        alert_below: match watch.alert {
             Some(Threshold::Seats(k)) => Some(k),
             _ => None,
         },
@@ -140,7 +141,7 @@ pub fn pool(d: leasehold_core::ports::PoolDetails, now: DateTime<Utc>) -> PoolVi
         topup_below: watch.topup.map_or(0, |r| r.below),
         topup_add: watch.topup.map_or(0, |r| r.add),
         topup_max_per_month: watch.topup.map_or(0, |r| r.max_per_month),
-        topup_ask_first: watch.topup.is_some_and(|r| r.ask_first),
+        topup_needs_approval: watch.topup.is_some_and(|r| r.ask_first),
         topup_plan: watch.topup.map_or(Plan::Monthly, |r| r.plan),
         topups_this_month: watch.topups_this_month(now),
         topup_pending_since: watch.topup_pending_since,

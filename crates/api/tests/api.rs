@@ -20,6 +20,7 @@ fn new_licence(w: &World, name: &str, owner: Option<OrganisationId>) -> CreateLi
         quantity: 4,
         owner_organisation_id: owner,
         owner_user_id: None,
+        auto_renew: false,
     }
 }
 

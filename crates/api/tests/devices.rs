@@ -11,33 +11,8 @@ use leasehold_core::wire::*;
 use leasehold_store::testing::TestDatabase;
 use support::*;
 
-/// A north key that registers devices, and a 2-seat north pool.
 async fn device_world(db: TestDatabase) -> (World, Client) {
-    let w = world(db).await;
-    ok(w.manager
-        .create_licence(
-            &CreateLicence {
-                product_id: w.product,
-                plan: Plan::Yearly,
-                name: "Two seats".into(),
-                note: None,
-                quantity: 2,
-                owner_organisation_id: Some(w.north),
-                owner_user_id: None,
-            },
-            None,
-        )
-        .await);
-    let key = ok(w
-        .north_admin
-        .create_api_key(&CreateApiKey {
-            name: "devices".into(),
-            organisation_id: None,
-            scopes: vec![ApiScope::DevicesRegister],
-        })
-        .await);
-    let agent = w.app.anonymous().with_token(&key.key);
-    (w, agent)
+    with_devices(world(db).await).await
 }
 
 fn registration(w: &World, fingerprint: &str) -> RegisterDevice {
@@ -521,7 +496,7 @@ async fn pools_alert_top_up_and_sell_seats_over_http(db: TestDatabase) {
 
     // Settings are checked against the capacity (now 5) before anything is written.
     let bad = UpdatePool {
-        alert_below_seats: Some(5),
+        alert_below: Some(5),
         topup_enabled: Some(true),
         ..UpdatePool::default()
     };
@@ -530,16 +505,16 @@ async fn pools_alert_top_up_and_sell_seats_over_http(db: TestDatabase) {
     assert_eq!(
         fields(&bad),
         [
-            ("alert_below_seats".into(), "not_below_capacity".into()),
+            ("alert_below".into(), "not_below_capacity".into()),
             ("topup_below".into(), "required".into()),
             ("topup_add".into(), "required".into()),
             ("topup_max_per_month".into(), "required".into()),
         ]
     );
     let unchanged = ok(w.north_admin.get_pool(pool).await);
-    assert_eq!((unchanged.alert_below_seats, unchanged.topup_enabled), (None, false));
+    assert_eq!((unchanged.alert_below, unchanged.topup_enabled), (None, false));
     let settings = UpdatePool {
-        alert_below_seats: Some(2),
+        alert_below: Some(2),
         topup_enabled: Some(true),
         topup_below: Some(1),
         topup_add: Some(2),
@@ -554,7 +529,7 @@ async fn pools_alert_top_up_and_sell_seats_over_http(db: TestDatabase) {
     let view = ok(w.north_admin.update_pool(pool, &settings).await);
     assert_eq!(
         (
-            view.alert_below_seats,
+            view.alert_below,
             view.topup_below,
             view.topup_add,
             view.topup_max_per_month

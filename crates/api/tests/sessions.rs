@@ -50,6 +50,7 @@ async fn floor(db: TestDatabase) -> Floor {
                 quantity: 1,
                 owner_organisation_id: Some(w.north),
                 owner_user_id: None,
+                auto_renew: false,
             },
             None,
         )
@@ -425,6 +426,7 @@ async fn the_running_jobs_reclaim_lapsed_seats_and_expire_licences(db: TestDatab
                 quantity: 2,
                 owner_organisation_id: Some(w.north),
                 owner_user_id: None,
+                auto_renew: false,
             },
             None,
         )
@@ -529,6 +531,7 @@ async fn two_servers_on_one_database_never_over_allocate(db: TestDatabase) {
                 quantity: 4,
                 owner_organisation_id: Some(f.w.north),
                 owner_user_id: None,
+                auto_renew: false,
             },
             None,
         )

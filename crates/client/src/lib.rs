@@ -12,7 +12,7 @@
 //! ```
 
 use leasehold_core::ids::{
-    ApiKeyId, DeviceId, LeaseId, LicenceId, NotificationId, OrganisationId, PoolId, ProductId, SeatRequestId, UserId,
+    ApiKeyId, DeliveryId, DeviceId, LeaseId, LicenceId, NotificationId, OrganisationId, PoolId, ProductId, SeatRequestId, UserId, WebhookId,
 };
 use leasehold_core::wire::*;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -378,6 +378,55 @@ impl Client {
 
     pub async fn read_all_notifications(&self) -> Result<NotificationsMarked, ClientError> {
         self.post("/v1/notifications/read", &()).await
+    }
+
+    /// An organisation's e-mail recipients (customers: their own; vendor staff name one).
+    pub async fn recipients(&self, organisation: Option<OrganisationId>) -> Result<RecipientList, ClientError> {
+        self.get("/v1/notification-recipients", &RecipientQuery { organisation }).await
+    }
+
+    /// Replaces an organisation's e-mail recipients.
+    pub async fn put_recipients(&self, body: &PutRecipients) -> Result<RecipientList, ClientError> {
+        Ok(self
+            .send(self.request(Method::PUT, "/v1/notification-recipients").json(body))
+            .await?
+            .body)
+    }
+
+    pub async fn list_webhooks(&self, query: &WebhookQuery) -> Result<Page<WebhookView>, ClientError> {
+        self.get("/v1/webhooks", query).await
+    }
+
+    /// Adds a webhook endpoint; the reply carries its signing secret, once.
+    pub async fn create_webhook(&self, body: &CreateWebhook) -> Result<WebhookView, ClientError> {
+        self.post("/v1/webhooks", body).await
+    }
+
+    pub async fn get_webhook(&self, id: WebhookId) -> Result<WebhookView, ClientError> {
+        self.get(&format!("/v1/webhooks/{id}"), &()).await
+    }
+
+    pub async fn update_webhook(&self, id: WebhookId, body: &UpdateWebhook) -> Result<WebhookView, ClientError> {
+        Ok(self
+            .send(self.request(Method::PATCH, &format!("/v1/webhooks/{id}")).json(body))
+            .await?
+            .body)
+    }
+
+    pub async fn delete_webhook(&self, id: WebhookId) -> Result<(), ClientError> {
+        self.send::<()>(self.request(Method::DELETE, &format!("/v1/webhooks/{id}")))
+            .await
+            .map(|_| ())
+    }
+
+    /// The log of e-mail and webhook deliveries, newest first.
+    pub async fn list_deliveries(&self, query: &DeliveryQuery) -> Result<Page<DeliveryView>, ClientError> {
+        self.get("/v1/deliveries", query).await
+    }
+
+    /// Sends a finished delivery again.
+    pub async fn replay_delivery(&self, id: DeliveryId) -> Result<DeliveryView, ClientError> {
+        self.post(&format!("/v1/deliveries/{id}/replay"), &()).await
     }
 
     /// A device asks for a seat: a grant (200 held already, 201 new) or a place in the queue (202).

@@ -301,6 +301,19 @@ impl Principal {
         }
     }
 
+    /// Who is e-mailed and which webhooks are called: administrators.
+    pub fn may_manage_notifications(&self) -> Result<(), DomainError> {
+        match self {
+            Principal::User {
+                role: Role::VendorAdmin | Role::AccountManager | Role::OrgAdmin,
+                ..
+            } => Ok(()),
+            _ => Err(DomainError::Forbidden(
+                "notification recipients and webhooks are for administrators",
+            )),
+        }
+    }
+
     /// Read the audit log.
     pub fn may_read_audit(&self) -> Result<(), DomainError> {
         match self {

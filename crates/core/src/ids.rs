@@ -72,4 +72,8 @@ id_type!(
     LeaseRequestId,
     /// Something an organisation's admins should know.
     NotificationId,
+    /// A webhook endpoint of an organisation.
+    WebhookId,
+    /// One e-mail or webhook delivery of a notification.
+    DeliveryId,
 );

@@ -6,6 +6,7 @@
 //! - [`licence`]: the licence lifecycle, billing and money rules.
 //! - [`seat`]: pools, devices, seats and the request queue.
 //! - [`watch`]: pools' low-seat alerts and automatic top-ups.
+//! - [`notify`]: e-mail recipients, the delivery outbox's retries, webhook signatures.
 //! - [`access`]: who is asking and what they may see.
 //! - [`audit`]: the audit log's hash chain and its verification.
 //! - [`error`]: the domain's typed errors, each with a stable code.
@@ -17,6 +18,7 @@ pub mod audit;
 pub mod error;
 pub mod ids;
 pub mod licence;
+pub mod notify;
 pub mod ports;
 pub mod seat;
 pub mod values;

@@ -1,7 +1,7 @@
 //! Licences, products and organisations as the domain sees them, with the rules
 //! that move a licence through its lifecycle.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, FieldError};
 use crate::ids::{LicenceId, OrganisationId, ProductId, UserId};
 use crate::values::{BillingStatus, CouponCode, LicenceSource, LicenceStatus, Plan, SeatKind};
 use chrono::{DateTime, Duration, Months, Utc};
@@ -12,6 +12,12 @@ use std::collections::BTreeMap;
 pub const TRIAL_DAYS: i64 = 14;
 /// The default window of the "expiring soon" filter.
 pub const DEFAULT_EXPIRING_SOON_DAYS: i64 = 30;
+/// An "expiring soon" notice goes out this many days before a licence ends
+/// (once per licence and term: a renewal or a new end date opens a new window).
+pub const EXPIRY_NOTICE_DAYS: i64 = 14;
+/// An auto-renewing licence renews this long before its end, so that its seats
+/// never lapse between the end and the next run of the expiry job.
+pub const RENEW_AHEAD_MINUTES: i64 = 60;
 
 /// Prices per plan in minor units of the product's currency (cents, pence…).
 pub type Prices = BTreeMap<Plan, i64>;
@@ -57,6 +63,43 @@ pub fn end_of_term(plan: Plan, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
     }
 }
 
+/// Only subscriptions renew: a trial ends, a perpetual licence never does.
+pub fn renewable(plan: Plan) -> bool {
+    matches!(plan, Plan::Monthly | Plan::Yearly)
+}
+
+/// `auto_renew` asked for a plan that cannot renew.
+pub fn check_auto_renew(plan: Plan, auto_renew: bool) -> Result<(), FieldError> {
+    if auto_renew && !renewable(plan) {
+        return Err(FieldError::new(
+            "auto_renew",
+            "not_renewable",
+            &format!("a {plan} licence cannot renew; only monthly and yearly ones do"),
+        ));
+    }
+    Ok(())
+}
+
+/// The end after renewing a licence on `plan` that ends at `ends`, as the job
+/// running at `now` does: one term, or as many as it takes to end more than
+/// [`RENEW_AHEAD_MINUTES`] after `now` (a server that was down catches up).
+/// `None` when it is not due yet or `plan` does not renew.
+pub fn renewal(plan: Plan, ends: DateTime<Utc>, now: DateTime<Utc>) -> Option<(DateTime<Utc>, u32)> {
+    if !renewable(plan) {
+        return None;
+    }
+    let due = now + Duration::minutes(RENEW_AHEAD_MINUTES);
+    let months = if plan == Plan::Yearly { 12 } else { 1 };
+    // Terms count from the original end, so the anniversary does not drift
+    // (31 March renews to 30 April, then 31 May, not 30 May).
+    let (mut next, mut terms) = (ends, 0u32);
+    while next <= due {
+        terms += 1;
+        next = ends.checked_add_months(Months::new(months * terms))?;
+    }
+    (terms > 0).then_some((next, terms))
+}
+
 /// A grant of `quantity` seats of one product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Licence {
@@ -81,6 +124,9 @@ pub struct Licence {
     pub activated_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
     pub redeemed_at: Option<DateTime<Utc>>,
+    /// Monthly and yearly licences renew by themselves before they end.
+    #[serde(default)]
+    pub auto_renew: bool,
     /// Optimistic-concurrency counter: every saved change increments it.
     pub version: i64,
 }
@@ -135,6 +181,7 @@ impl Licence {
             activated_at: None,
             ends_at: None,
             redeemed_at: None,
+            auto_renew: false,
             version: 0,
         };
         if let Owner::Organisation {
@@ -293,6 +340,28 @@ mod tests {
             organisation_id: OrganisationId::from_uuid(Uuid::nil()),
             user_id: None,
         }
+    }
+
+    #[test]
+    fn renewals_add_whole_terms_once_due() {
+        let ends = at(2026, 3, 31);
+        // Not due yet: more than an hour before the end.
+        assert_eq!(renewal(Plan::Monthly, ends, at(2026, 3, 30)), None);
+        // Due: one term.
+        let hour_before = ends - Duration::minutes(30);
+        assert_eq!(renewal(Plan::Monthly, ends, hour_before), Some((at(2026, 4, 30), 1)));
+        assert_eq!(renewal(Plan::Yearly, ends, hour_before), Some((at(2027, 3, 31), 1)));
+        // A server down for six weeks catches up in one go, on the same anniversary.
+        assert_eq!(renewal(Plan::Monthly, ends, at(2026, 5, 15)), Some((at(2026, 5, 31), 2)));
+        assert_eq!(renewal(Plan::Monthly, ends, at(2026, 5, 31)), Some((at(2026, 6, 30), 3)));
+        assert_eq!(renewal(Plan::Trial, ends, hour_before), None);
+        assert_eq!(renewal(Plan::Perpetual, ends, hour_before), None);
+        assert!(check_auto_renew(Plan::Yearly, true).is_ok());
+        assert!(check_auto_renew(Plan::Perpetual, false).is_ok());
+        assert_eq!(
+            check_auto_renew(Plan::Trial, true).map_err(|e| e.code),
+            Err("not_renewable".to_string())
+        );
     }
 
     #[test]

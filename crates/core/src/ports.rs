@@ -16,7 +16,12 @@ use crate::seat::{
     Checkout, CheckoutOutcome, Decision, Device, DeviceRegistration, Lease, LeaseSettings, Pool, Registration, Seat,
     SeatRequest,
 };
-use crate::values::{ApiScope, BillingStatus, Email, LicenceStatus, QueuePolicy, ReleaseReason, Role, SeatKind};
+use crate::ids::{DeliveryId, WebhookId};
+use crate::notify::Recipient;
+use crate::values::{
+    ApiScope, BillingStatus, Channel, DeliveryStatus, Email, EventKind, LicenceStatus, QueuePolicy, ReleaseReason, Role,
+    SeatKind,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -191,7 +196,7 @@ pub struct ListFilter {
     pub page: PageRequest,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuditFilter {
     pub organisation: Option<OrganisationId>,
     pub product: Option<ProductId>,
@@ -411,6 +416,23 @@ pub struct LeaseFilter {
     pub page: PageRequest,
 }
 
+/// What one pass of the licence lifecycle did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LicenceSweep {
+    pub renewed: u64,
+    /// "Expiring soon" notices sent.
+    pub noticed: u64,
+    pub expired: u64,
+}
+
+impl LicenceSweep {
+    /// Some step did `limit` licences: there may be more.
+    pub fn filled(&self, limit: u32) -> bool {
+        let limit = u64::from(limit);
+        self.renewed >= limit || self.noticed >= limit || self.expired >= limit
+    }
+}
+
 /// Something an organisation's admins should know (a low pool, a top-up…).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
@@ -429,6 +451,89 @@ pub struct Notification {
 pub struct NotificationFilter {
     pub organisation: Option<OrganisationId>,
     pub unread: bool,
+    pub page: PageRequest,
+}
+
+/// A webhook endpoint as stored (its secret is shown once, at creation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: WebhookId,
+    pub organisation_id: OrganisationId,
+    pub url: String,
+    pub description: String,
+    /// The events it receives; empty: all of them.
+    pub events: std::collections::BTreeSet<EventKind>,
+    pub enabled: bool,
+    /// Failed deliveries since the last success.
+    pub consecutive_failures: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A webhook endpoint to add, with its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewWebhook {
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+/// What to change of a webhook endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WebhookChange {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub events: Option<std::collections::BTreeSet<EventKind>>,
+    pub enabled: Option<bool>,
+    /// A new signing secret (the old one stops working at once).
+    pub secret: Option<String>,
+}
+
+/// One e-mail or webhook delivery of a notification, as the outbox holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub organisation_id: OrganisationId,
+    pub notification_id: crate::ids::NotificationId,
+    pub channel: Channel,
+    /// The e-mail address (channel `email`).
+    pub recipient: Option<String>,
+    /// The endpoint (channel `webhook`).
+    pub webhook_id: Option<WebhookId>,
+    pub kind: String,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    /// The HTTP status the endpoint answered, or the SMTP reply code.
+    pub response_status: Option<u16>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The delivery this one replays.
+    pub replay_of: Option<DeliveryId>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A delivery claimed by a worker, with what it needs to send it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedDelivery {
+    pub delivery: Delivery,
+    pub claim: uuid::Uuid,
+    pub notification: Notification,
+    /// The endpoint's URL and secret (channel `webhook`).
+    pub endpoint: Option<(String, String)>,
+}
+
+/// How an attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryResult {
+    Delivered { response_status: Option<u16> },
+    Failed { error: String, response_status: Option<u16> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeliveryFilter {
+    pub organisation: Option<OrganisationId>,
+    pub webhook: Option<WebhookId>,
+    pub channel: Option<Channel>,
+    pub status: Option<DeliveryStatus>,
     pub page: PageRequest,
 }
 
@@ -615,9 +720,12 @@ pub trait Store: Send + Sync + 'static {
     /// Reclaims up to `limit` leases that lapsed, went idle or finished lingering
     /// at `ctx.now`; each exactly once, even with several processes reaping.
     async fn reap_leases(&self, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError>;
-    /// Stores as expired up to `limit` licences whose end passed by `ctx.now`,
-    /// each with its audit entry and its pool's capacity change, in one transaction.
-    async fn expire_licences(&self, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError>;
+    /// One pass of the licence lifecycle at `ctx.now`, in one transaction:
+    /// renews up to `limit` due auto-renewing licences, sends up to `limit`
+    /// "expiring soon" notices (once per licence and term) and stores as
+    /// expired up to `limit` licences whose end passed, each with its audit
+    /// entry, its notification and its pool's capacity change.
+    async fn expire_licences(&self, ctx: &WriteContext, limit: u32) -> Result<LicenceSweep, StoreError>;
     async fn lease(&self, vis: Visibility, id: LeaseId) -> Result<Option<LeaseDetails>, StoreError>;
     async fn leases(&self, vis: Visibility, filter: &LeaseFilter) -> Result<Page<LeaseDetails>, StoreError>;
     async fn set_lease_settings(
@@ -668,6 +776,55 @@ pub trait Store: Send + Sync + 'static {
         id: Option<crate::ids::NotificationId>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+
+    /// An organisation's e-mail recipients, in their order.
+    async fn recipients(&self, vis: Visibility, organisation: OrganisationId) -> Result<Vec<Recipient>, StoreError>;
+    /// Replaces an organisation's recipients (audited).
+    async fn set_recipients(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        organisation: OrganisationId,
+        recipients: &[Recipient],
+    ) -> Result<Vec<Recipient>, StoreError>;
+    /// Adds a webhook endpoint with its signing secret (audited, without the secret).
+    async fn create_webhook(&self, ctx: &WriteContext, vis: Visibility, webhook: &NewWebhook) -> Result<Webhook, StoreError>;
+    async fn webhook(&self, vis: Visibility, id: WebhookId) -> Result<Option<Webhook>, StoreError>;
+    async fn webhooks(&self, vis: Visibility, filter: &ListFilter) -> Result<Page<Webhook>, StoreError>;
+    async fn update_webhook(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        id: WebhookId,
+        change: &WebhookChange,
+    ) -> Result<Webhook, StoreError>;
+    /// Removes an endpoint and its delivery log.
+    async fn delete_webhook(&self, ctx: &WriteContext, vis: Visibility, id: WebhookId) -> Result<(), StoreError>;
+    /// The outbox's deliveries, newest first.
+    async fn deliveries(&self, vis: Visibility, filter: &DeliveryFilter) -> Result<Page<Delivery>, StoreError>;
+    /// Queues a new delivery of the same notification to the same target.
+    async fn replay_delivery(&self, ctx: &WriteContext, vis: Visibility, id: DeliveryId) -> Result<Delivery, StoreError>;
+    /// Claims up to `limit` due deliveries for `lease_seconds`: no other
+    /// process is handed them until the claim is finished or lapses. E-mails
+    /// only with `email` (a process without an SMTP server leaves them queued).
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_seconds: i64,
+        email: bool,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+    /// Records how a claimed delivery went: delivered, or failed and retried
+    /// with backoff (given up after the last attempt). A webhook endpoint that
+    /// keeps failing raises a `webhook_failing` notification. `false` when the
+    /// claim had lapsed and another process owns the delivery now.
+    async fn finish_delivery(
+        &self,
+        ctx: &WriteContext,
+        id: DeliveryId,
+        claim: uuid::Uuid,
+        result: &DeliveryResult,
+    ) -> Result<bool, StoreError>;
 
     /// Stored signing keys (key id, PKCS#8 private key), newest first.
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;

@@ -157,6 +157,73 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// What an organisation can be told about: the kind of a notification, and
+    /// the toggles of e-mail recipients and webhook endpoints.
+    EventKind {
+        /// A pool's available seats fell below its alert threshold.
+        LowSeats = "low_seats",
+        /// An automatic top-up added seats.
+        TopupDone = "topup_done",
+        /// A top-up waits for an administrator's approval.
+        TopupAwaitingApproval = "topup_awaiting_approval",
+        /// The month's automatic top-ups are used up.
+        TopupLimitReached = "topup_limit_reached",
+        /// A licence ends soon and will not renew.
+        ExpiringSoon = "expiring_soon",
+        /// A licence ended.
+        Expired = "expired",
+        /// A licence renewed itself.
+        Renewed = "renewed",
+        /// A device waits for a seat.
+        DeviceRequest = "device_request",
+        /// A device or member was refused a seat.
+        SeatDenied = "seat_denied",
+        /// An invoice was sent.
+        InvoiceSent = "invoice_sent",
+        /// A webhook endpoint keeps failing.
+        WebhookFailing = "webhook_failing",
+    }
+);
+
+impl EventKind {
+    /// What a person reads in a settings screen or an e-mail subject.
+    pub const fn label(&self) -> &'static str {
+        match self {
+            Self::LowSeats => "Low on seats",
+            Self::TopupDone => "Top-up done",
+            Self::TopupAwaitingApproval => "Top-up awaiting approval",
+            Self::TopupLimitReached => "Monthly top-ups used up",
+            Self::ExpiringSoon => "Licence expiring soon",
+            Self::Expired => "Licence expired",
+            Self::Renewed => "Licence renewed",
+            Self::DeviceRequest => "Device request waiting",
+            Self::SeatDenied => "Seat denied",
+            Self::InvoiceSent => "Invoice sent",
+            Self::WebhookFailing => "Webhook failing",
+        }
+    }
+}
+
+string_enum!(
+    /// How a notification leaves Leasehold.
+    Channel {
+        Email = "email",
+        Webhook = "webhook",
+    }
+);
+
+string_enum!(
+    /// Where a delivery of the outbox stands.
+    DeliveryStatus {
+        /// Not delivered yet: waiting for its first or next attempt.
+        Pending = "pending",
+        Delivered = "delivered",
+        /// Given up after the last attempt.
+        Failed = "failed",
+    }
+);
+
 /// A coupon code: 8 characters from an alphabet without look-alikes
 /// (A–Z and 2–9, without O, I, 0 and 1).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -169,12 +169,12 @@ pub const MAX_TOPUPS_PER_MONTH: i64 = 100;
 pub fn check_alert(threshold: Threshold, capacity: i64) -> Result<Threshold, FieldError> {
     match threshold {
         Threshold::Seats(k) if k < 1 => Err(FieldError::new(
-            "alert_below_seats",
+            "alert_below",
             "out_of_range",
             "must be at least 1",
         )),
         Threshold::Seats(k) if k >= capacity => Err(FieldError::new(
-            "alert_below_seats",
+            "alert_below",
             "not_below_capacity",
             &format!("must be less than the pool's capacity ({capacity})"),
         )),

@@ -259,6 +259,8 @@ pub struct LicenceView {
     pub activated_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
     pub redeemed_at: Option<DateTime<Utc>>,
+    /// Renews by itself before it ends (monthly and yearly licences).
+    pub auto_renew: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -276,6 +278,9 @@ pub struct CreateLicence {
     pub owner_organisation_id: Option<OrganisationId>,
     #[serde(default)]
     pub owner_user_id: Option<UserId>,
+    /// Monthly and yearly licences only: renew by itself before it ends.
+    #[serde(default)]
+    pub auto_renew: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -295,6 +300,9 @@ pub struct UpdateLicence {
     /// Moves the end of the term (vendor staff extend or shorten a licence).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<DateTime<Utc>>,
+    /// Monthly and yearly licences only: renew by itself before it ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_renew: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -456,19 +464,19 @@ pub struct PoolView {
     /// Concurrent seats: how long a logged-out seat waits for the same client.
     pub linger_seconds: i64,
     /// Alert when fewer than this many seats are available (`null`: no such alert).
-    pub alert_below_seats: Option<i64>,
+    pub alert_below: Option<i64>,
     /// Alert when fewer than this percentage of the capacity is available.
     pub alert_below_percent: Option<i64>,
     /// The low-seat alert has fired and re-arms when the pool rises above its threshold.
     pub low: bool,
     /// Automatic top-up: when fewer than `topup_below` seats are available,
     /// add `topup_add` seats on `topup_plan`, at most `topup_max_per_month`
-    /// times a calendar month, asking an admin first when `topup_ask_first`.
+    /// times a calendar month, asking an admin first when `topup_needs_approval`.
     pub topup_enabled: bool,
     pub topup_below: i64,
     pub topup_add: i64,
     pub topup_max_per_month: i64,
-    pub topup_ask_first: bool,
+    pub topup_needs_approval: bool,
     pub topup_plan: Plan,
     /// Automatic top-ups done this calendar month.
     pub topups_this_month: i64,
@@ -497,7 +505,7 @@ pub struct UpdatePool {
     /// Low-seat alert below this many available seats, 1 up to the capacity
     /// (exclusive); 0 turns it off. Replaces a percentage threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_below_seats: Option<i64>,
+    pub alert_below: Option<i64>,
     /// Low-seat alert below this percentage of the capacity, 1–99; 0 turns it
     /// off. Replaces a threshold in seats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -517,7 +525,7 @@ pub struct UpdatePool {
     pub topup_max_per_month: Option<i64>,
     /// Ask an admin to approve each top-up first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub topup_ask_first: Option<bool>,
+    pub topup_needs_approval: Option<bool>,
     /// The plan top-ups are bought on: `monthly` (default), `yearly` or `perpetual`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topup_plan: Option<Plan>,
@@ -912,4 +920,162 @@ pub struct Jwk {
     pub alg: String,
     #[serde(rename = "use")]
     pub key_use: String,
+}
+
+/// One e-mail recipient and what they are told about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecipientView {
+    pub email: String,
+    pub events: Vec<crate::values::EventKind>,
+    /// Only about this pool; absent: about all of the organisation's pools.
+    pub pool_id: Option<PoolId>,
+}
+
+/// An organisation's e-mail recipients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecipientList {
+    pub organisation_id: OrganisationId,
+    pub items: Vec<RecipientView>,
+}
+
+/// Query of `GET /v1/notification-recipients`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct RecipientQuery {
+    /// Whose recipients (vendor staff must name the organisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+}
+
+/// One recipient of `PUT /v1/notification-recipients`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecipientInput {
+    pub email: String,
+    /// Event kinds (`low_seats`, `topup_done`, …); absent: the ones that need
+    /// someone to act (low seats, top-up awaiting approval, expiring soon,
+    /// expired, device request waiting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_id: Option<PoolId>,
+}
+
+/// Replaces an organisation's whole list of recipients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PutRecipients {
+    /// Whose recipients (vendor staff must name the organisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<OrganisationId>,
+    pub recipients: Vec<RecipientInput>,
+}
+
+/// A webhook endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookView {
+    pub id: crate::ids::WebhookId,
+    pub organisation_id: OrganisationId,
+    pub url: String,
+    pub description: String,
+    /// The events it receives; empty: all of them.
+    pub events: Vec<crate::values::EventKind>,
+    pub enabled: bool,
+    /// Failed deliveries since the last success.
+    pub consecutive_failures: u32,
+    pub created_at: DateTime<Utc>,
+    /// The signing secret: present only in the reply that created or rotated it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// Adds a webhook endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateWebhook {
+    /// Whose endpoint (vendor staff must name the organisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<OrganisationId>,
+    pub url: String,
+    #[serde(default)]
+    pub description: String,
+    /// Event kinds to send; empty or absent: all of them.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+/// Changes a webhook endpoint; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateWebhook {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// A new signing secret, returned once in the reply; the old one stops working at once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rotate_secret: bool,
+}
+
+/// Query of `GET /v1/webhooks`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct WebhookQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}
+
+/// One e-mail or webhook delivery of a notification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryView {
+    pub id: crate::ids::DeliveryId,
+    pub notification_id: NotificationId,
+    pub organisation_id: OrganisationId,
+    pub channel: crate::values::Channel,
+    /// The e-mail address (channel `email`).
+    pub recipient: Option<String>,
+    /// The endpoint (channel `webhook`).
+    pub webhook_id: Option<crate::ids::WebhookId>,
+    pub kind: String,
+    pub status: crate::values::DeliveryStatus,
+    pub attempts: u32,
+    /// When a pending delivery is tried next.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// The endpoint's HTTP status, or the SMTP server's reply code.
+    pub response_status: Option<u16>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The delivery this one replays.
+    pub replay_of: Option<crate::ids::DeliveryId>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Query of `GET /v1/deliveries`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct DeliveryQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<crate::ids::WebhookId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<crate::values::Channel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::values::DeliveryStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
 }

@@ -21,7 +21,7 @@ type Conn = <Db as sqlx::Database>::Connection;
 
 const LICENCE_SELECT: &str = "SELECT l.id, l.product_id, l.plan, l.name, l.note, l.quantity, l.unit_price, \
      l.currency, l.owner_organisation_id, l.owner_user_id, l.coupon_code, l.status, l.billing_status, \
-     l.source, l.created_by, l.created_at, l.activated_at, l.ends_at, l.redeemed_at, l.version, \
+     l.source, l.created_by, l.created_at, l.activated_at, l.ends_at, l.redeemed_at, l.auto_renew, l.version, \
      p.name AS product_name, o.name AS owner_organisation_name, u.email AS owner_user_email";
 const LICENCE_FROM: &str = " FROM licences l JOIN products p ON p.id = l.product_id \
      LEFT JOIN organisations o ON o.id = l.owner_organisation_id \
@@ -279,8 +279,8 @@ async fn apply_change(conn: &mut Conn, ctx: &WriteContext, change: &Change) -> R
             sqlx::query(
                 "INSERT INTO licences (id, product_id, plan, name, note, quantity, unit_price, currency, \
                  owner_organisation_id, owner_user_id, coupon_code, status, billing_status, source, created_by, \
-                 created_at, activated_at, ends_at, redeemed_at, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                 created_at, activated_at, ends_at, redeemed_at, version, auto_renew) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
             )
             .bind(l.id.as_uuid())
             .bind(l.product_id.as_uuid())
@@ -302,6 +302,7 @@ async fn apply_change(conn: &mut Conn, ctx: &WriteContext, change: &Change) -> R
             .bind(l.ends_at)
             .bind(l.redeemed_at)
             .bind(l.version)
+            .bind(l.auto_renew)
             .execute(&mut *conn)
             .await
             .map_err(|e| {
@@ -360,8 +361,8 @@ async fn apply_change(conn: &mut Conn, ctx: &WriteContext, change: &Change) -> R
 async fn save_licence(conn: &mut Conn, l: &Licence) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE licences SET name = $3, note = $4, quantity = $5, owner_organisation_id = $6, owner_user_id = $7, \
-         status = $8, billing_status = $9, activated_at = $10, ends_at = $11, redeemed_at = $12, version = $2 \
-         WHERE id = $1 AND version = $2 - 1",
+         status = $8, billing_status = $9, activated_at = $10, ends_at = $11, redeemed_at = $12, version = $2, \
+         auto_renew = $13 WHERE id = $1 AND version = $2 - 1",
     )
     .bind(l.id.as_uuid())
     .bind(l.version)
@@ -375,6 +376,7 @@ async fn save_licence(conn: &mut Conn, l: &Licence) -> Result<(), StoreError> {
     .bind(l.activated_at)
     .bind(l.ends_at)
     .bind(l.redeemed_at)
+    .bind(l.auto_renew)
     .execute(&mut *conn)
     .await
     .map_err(backend)?
@@ -1194,11 +1196,11 @@ impl Store for Engine {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn expire_licences(&self, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError> {
+    async fn expire_licences(&self, ctx: &WriteContext, limit: u32) -> Result<LicenceSweep, StoreError> {
         let mut tx = self.begin().await.map_err(backend)?;
-        let expired = expire(&mut tx, ctx, limit).await?;
+        let sweep = expire(&mut tx, ctx, limit).await?;
         tx.commit().await.map_err(backend)?;
-        Ok(expired)
+        Ok(sweep)
     }
 
     async fn lease(&self, vis: Visibility, id: leasehold_core::ids::LeaseId) -> Result<Option<LeaseDetails>, StoreError> {
@@ -1355,6 +1357,149 @@ impl Store for Engine {
         }
         tx.commit().await.map_err(backend)?;
         Ok(marked)
+    }
+
+    async fn recipients(
+        &self,
+        vis: Visibility,
+        organisation: OrganisationId,
+    ) -> Result<Vec<leasehold_core::notify::Recipient>, StoreError> {
+        let mut conn = self.reader().acquire().await.map_err(backend)?;
+        visible_organisation(&mut conn, vis, organisation).await?;
+        load_recipients(&mut conn, organisation).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_recipients(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        organisation: OrganisationId,
+        recipients: &[leasehold_core::notify::Recipient],
+    ) -> Result<Vec<leasehold_core::notify::Recipient>, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let saved = replace_recipients(&mut tx, ctx, vis, organisation, recipients).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(saved)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_webhook(&self, ctx: &WriteContext, vis: Visibility, webhook: &NewWebhook) -> Result<Webhook, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let created = insert_webhook(&mut tx, ctx, vis, webhook).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(created)
+    }
+
+    async fn webhook(&self, vis: Visibility, id: WebhookId) -> Result<Option<Webhook>, StoreError> {
+        let mut conn = self.reader().acquire().await.map_err(backend)?;
+        match load_webhook(&mut conn, vis, id).await {
+            Ok(webhook) => Ok(Some(webhook)),
+            Err(StoreError::Domain(DomainError::NotFound(_))) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn webhooks(&self, vis: Visibility, f: &ListFilter) -> Result<Page<Webhook>, StoreError> {
+        let build = |select: &str| {
+            let mut qb = QueryBuilder::<Db>::new(select);
+            qb.push(" FROM webhooks w WHERE 1 = 1");
+            push_visibility(&mut qb, vis, "w.organisation_id", None);
+            if let Some(org) = f.organisation {
+                qb.push(" AND w.organisation_id = ").push_bind(org.as_uuid());
+            }
+            push_keyword(&mut qb, &f.q, &["w.url", "w.description"]);
+            qb
+        };
+        let total = count(build("SELECT COUNT(*)"), self.reader()).await?;
+        let mut qb = build(&format!("SELECT {WEBHOOK_COLUMNS}"));
+        qb.push(" ORDER BY w.created_at, w.id");
+        push_page(&mut qb, f.page);
+        let rows: Vec<WebhookRow> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        Ok(Page {
+            items: rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_webhook(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        id: WebhookId,
+        change: &WebhookChange,
+    ) -> Result<Webhook, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let updated = change_webhook(&mut tx, ctx, vis, id, change).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(updated)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_webhook(&self, ctx: &WriteContext, vis: Visibility, id: WebhookId) -> Result<(), StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        remove_webhook(&mut tx, ctx, vis, id).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn deliveries(&self, vis: Visibility, f: &DeliveryFilter) -> Result<Page<Delivery>, StoreError> {
+        let build = |select: &str| {
+            let mut qb = QueryBuilder::<Db>::new(select);
+            qb.push(" FROM deliveries d");
+            push_delivery_filter(&mut qb, vis, f);
+            qb
+        };
+        let total = count(build("SELECT COUNT(*)"), self.reader()).await?;
+        let mut qb = build(&format!("SELECT {DELIVERY_COLUMNS}"));
+        qb.push(" ORDER BY d.created_at DESC, d.id DESC");
+        push_page(&mut qb, f.page);
+        let rows: Vec<DeliveryRow> = qb.build_query_as().fetch_all(self.reader()).await.map_err(backend)?;
+        Ok(Page {
+            items: rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn replay_delivery(&self, ctx: &WriteContext, vis: Visibility, id: DeliveryId) -> Result<Delivery, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let replayed = replay(&mut tx, ctx, vis, id).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(replayed)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_seconds: i64,
+        email: bool,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let (claim, due) = claim_due(&mut tx, now, limit, lease_seconds, email).await?;
+        tx.commit().await.map_err(backend)?;
+        let mut conn = self.reader().acquire().await.map_err(backend)?;
+        let mut claimed = Vec::with_capacity(due.len());
+        for delivery in due {
+            claimed.push(delivery_content(&mut conn, delivery, claim).await?);
+        }
+        Ok(claimed)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn finish_delivery(
+        &self,
+        ctx: &WriteContext,
+        id: DeliveryId,
+        claim: Uuid,
+        result: &DeliveryResult,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        let owned = finish(&mut tx, ctx, id, claim, result).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(owned)
     }
 
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {

@@ -151,6 +151,7 @@ pub(crate) struct LicenceRow {
     pub activated_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
     pub redeemed_at: Option<DateTime<Utc>>,
+    pub auto_renew: bool,
     pub version: i64,
 }
 
@@ -177,6 +178,7 @@ impl TryFrom<LicenceRow> for Licence {
             activated_at: row.activated_at,
             ends_at: row.ends_at,
             redeemed_at: row.redeemed_at,
+            auto_renew: row.auto_renew,
             version: row.version,
         })
     }
@@ -593,6 +595,76 @@ impl TryFrom<NotificationRow> for leasehold_core::ports::Notification {
             data: row.data.0,
             created_at: row.created_at,
             read_at: row.read_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct WebhookRow {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub url: String,
+    pub description: String,
+    pub events: Json<std::collections::BTreeSet<EventKind>>,
+    pub enabled: bool,
+    pub consecutive_failures: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<WebhookRow> for leasehold_core::ports::Webhook {
+    type Error = StoreError;
+    fn try_from(row: WebhookRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.into(),
+            organisation_id: row.organisation_id.into(),
+            url: row.url,
+            description: row.description,
+            events: row.events.0,
+            enabled: row.enabled,
+            consecutive_failures: u32::try_from(row.consecutive_failures).unwrap_or(u32::MAX),
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeliveryRow {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub notification_id: Uuid,
+    pub channel: String,
+    pub recipient: Option<String>,
+    pub webhook_id: Option<Uuid>,
+    pub kind: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub response_status: Option<i32>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub replay_of: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<DeliveryRow> for leasehold_core::ports::Delivery {
+    type Error = StoreError;
+    fn try_from(row: DeliveryRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.into(),
+            organisation_id: row.organisation_id.into(),
+            notification_id: row.notification_id.into(),
+            channel: parse("channel", &row.channel, Channel::parse)?,
+            recipient: row.recipient,
+            webhook_id: row.webhook_id.map(Into::into),
+            kind: row.kind,
+            status: parse("delivery status", &row.status, DeliveryStatus::parse)?,
+            attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+            next_attempt_at: row.next_attempt_at,
+            last_error: row.last_error,
+            response_status: row.response_status.and_then(|s| u16::try_from(s).ok()),
+            delivered_at: row.delivered_at,
+            replay_of: row.replay_of.map(Into::into),
+            created_at: row.created_at,
         })
     }
 }

@@ -3,6 +3,7 @@
 // it writes and its audit entry commit together or not at all.
 
 use leasehold_core::seat::{Decision, Device, DeviceRegistration, Pool, Registration, Seat};
+use leasehold_core::licence::{renewal, EXPIRY_NOTICE_DAYS, RENEW_AHEAD_MINUTES};
 use leasehold_core::values::{QueuePolicy, ReleaseReason};
 
 const POOL_COLUMNS: &str = "p.id, p.organisation_id, p.product_id, p.capacity, p.held, p.queue_policy, \
@@ -170,14 +171,38 @@ async fn refresh_loaded_capacity(conn: &mut Conn, ctx: &WriteContext, before: Po
     Ok((pool, true))
 }
 
-/// Stores as expired up to `limit` licences whose end has passed at `ctx.now`,
-/// each with its audit entry, and brings their pools' capacity down with them
-/// (seats held beyond it stay until released: the pool is over capacity).
-async fn expire(conn: &mut Conn, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError> {
-    let due: Vec<(Uuid, Option<Uuid>, Uuid, String)> = sqlx::query_as(&format!(
-        "SELECT id, owner_organisation_id, product_id, status FROM licences \
-         WHERE status IN ('active', 'paused') AND ends_at IS NOT NULL AND ends_at <= $1 \
-         ORDER BY ends_at, id LIMIT $2{SKIP_LOCKED}"
+/// A licence the expiry job looks at: id, owner, product, product name,
+/// licence name, plan, status and end.
+type Ending = (Uuid, Option<Uuid>, Uuid, String, String, String, String, DateTime<Utc>);
+
+const ENDING_SELECT: &str = "SELECT l.id, l.owner_organisation_id, l.product_id, p.name, l.name, l.plan, l.status, l.ends_at \
+     FROM licences l JOIN products p ON p.id = l.product_id";
+
+/// The pool of an organisation's product, if it has one.
+async fn pool_id_of(conn: &mut Conn, organisation: Uuid, product: Uuid) -> Result<Option<Uuid>, StoreError> {
+    sqlx::query_scalar("SELECT id FROM pools WHERE organisation_id = $1 AND product_id = $2")
+        .bind(organisation)
+        .bind(product)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)
+}
+
+/// One pass of the licence lifecycle at `ctx.now`, up to `limit` licences of
+/// each kind: renews the auto-renewing ones that are due, sends "expiring
+/// soon" notices once per licence and term, and stores as expired the ones
+/// whose end has passed, bringing their pools' capacity down with them (seats
+/// held beyond it stay until released: the pool is over capacity). Each step
+/// is a conditional update, so two processes never act on a licence twice.
+async fn expire(conn: &mut Conn, ctx: &WriteContext, limit: u32) -> Result<LicenceSweep, StoreError> {
+    let mut sweep = LicenceSweep {
+        renewed: renew_licences(conn, ctx, limit).await?,
+        noticed: notice_expiring(conn, ctx, limit).await?,
+        expired: 0,
+    };
+    let due: Vec<Ending> = sqlx::query_as(&format!(
+        "{ENDING_SELECT} WHERE l.status IN ('active', 'paused') AND l.ends_at IS NOT NULL AND l.ends_at <= $1 \
+         ORDER BY l.ends_at, l.id LIMIT $2{SKIP_LOCKED}"
     ))
     .bind(ctx.now)
     .bind(i64::from(limit))
@@ -185,12 +210,18 @@ async fn expire(conn: &mut Conn, ctx: &WriteContext, limit: u32) -> Result<u64, 
     .await
     .map_err(backend)?;
     let mut pools = std::collections::BTreeSet::new();
-    for (id, organisation, product, status) in &due {
-        sqlx::query("UPDATE licences SET status = 'expired', version = version + 1 WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await
-            .map_err(backend)?;
+    for (id, organisation, product, product_name, name, _plan, status, ends) in &due {
+        let expired = sqlx::query(
+            "UPDATE licences SET status = 'expired', version = version + 1 WHERE id = $1 AND status IN ('active', 'paused')",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        if expired != 1 {
+            continue;
+        }
         let record = AuditRecord {
             organisation_id: organisation.map(OrganisationId::from_uuid),
             product_id: Some(ProductId::from_uuid(*product)),
@@ -202,13 +233,119 @@ async fn expire(conn: &mut Conn, ctx: &WriteContext, limit: u32) -> Result<u64, 
         };
         insert_audit(conn, ctx, &record).await?;
         if let Some(organisation) = organisation {
+            let pool = pool_id_of(conn, *organisation, *product).await?;
+            let message = format!("{product_name}: licence {name} ended on {}; its seats are gone", ends.format("%Y-%m-%d"));
+            let data = serde_json::json!({"licence_id": id, "licence_name": name, "ends_at": ends});
+            notify_organisation(conn, ctx, *organisation, pool, "expired", &message, data).await?;
             pools.insert((*organisation, *product));
         }
+        sweep.expired += 1;
     }
     for (organisation, product) in pools {
         sync_pool(conn, ctx, organisation, product).await?;
     }
-    Ok(due.len() as u64)
+    Ok(sweep)
+}
+
+/// Adds a term to every active auto-renewing licence within
+/// [`RENEW_AHEAD_MINUTES`] of its end (or past it, after downtime).
+async fn renew_licences(conn: &mut Conn, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError> {
+    let due_by = ctx.now + chrono::Duration::minutes(RENEW_AHEAD_MINUTES);
+    let due: Vec<Ending> = sqlx::query_as(&format!(
+        "{ENDING_SELECT} WHERE l.status = 'active' AND l.auto_renew AND l.plan IN ('monthly', 'yearly') \
+         AND l.ends_at IS NOT NULL AND l.ends_at <= $1 ORDER BY l.ends_at, l.id LIMIT $2{SKIP_LOCKED}"
+    ))
+    .bind(due_by)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let mut renewed = 0;
+    for (id, organisation, product, product_name, name, plan, _status, ends) in due {
+        let Some((next, terms)) = Plan::parse(&plan).and_then(|plan| renewal(plan, ends, ctx.now)) else {
+            continue;
+        };
+        // Conditional on the end it was read with: renewed once, by one process.
+        let changed = sqlx::query(
+            "UPDATE licences SET ends_at = $2, version = version + 1 WHERE id = $1 AND ends_at = $3 AND status = 'active'",
+        )
+        .bind(id)
+        .bind(next)
+        .bind(ends)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        if changed != 1 {
+            continue;
+        }
+        let record = AuditRecord {
+            organisation_id: organisation.map(OrganisationId::from_uuid),
+            product_id: Some(ProductId::from_uuid(product)),
+            action: "licence.renewed",
+            object_kind: "licence",
+            object_id: id,
+            before: Some(serde_json::json!({"ends_at": ends})),
+            after: Some(serde_json::json!({"ends_at": next, "terms": terms})),
+        };
+        insert_audit(conn, ctx, &record).await?;
+        if let Some(organisation) = organisation {
+            let pool = pool_id_of(conn, organisation, product).await?;
+            let message = format!("{product_name}: licence {name} renewed until {}", next.format("%Y-%m-%d"));
+            let data = serde_json::json!({"licence_id": id, "licence_name": name, "ends_at": next, "terms": terms});
+            notify_organisation(conn, ctx, organisation, pool, "renewed", &message, data).await?;
+        }
+        renewed += 1;
+    }
+    Ok(renewed)
+}
+
+/// "Expiring soon" for every running licence that ends within
+/// [`EXPIRY_NOTICE_DAYS`] and will not renew, once per licence and end date.
+async fn notice_expiring(conn: &mut Conn, ctx: &WriteContext, limit: u32) -> Result<u64, StoreError> {
+    let window_end = ctx.now + chrono::Duration::days(EXPIRY_NOTICE_DAYS);
+    let due: Vec<Ending> = sqlx::query_as(&format!(
+        "{ENDING_SELECT} WHERE l.status IN ('active', 'paused') AND l.owner_organisation_id IS NOT NULL \
+         AND NOT (l.auto_renew AND l.plan IN ('monthly', 'yearly')) \
+         AND l.ends_at IS NOT NULL AND l.ends_at > $1 AND l.ends_at <= $2 \
+         AND (l.expiry_notice_for IS NULL OR l.expiry_notice_for <> l.ends_at) \
+         ORDER BY l.ends_at, l.id LIMIT $3{SKIP_LOCKED}"
+    ))
+    .bind(ctx.now)
+    .bind(window_end)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let mut sent = 0;
+    for (id, organisation, product, product_name, name, _plan, _status, ends) in due {
+        let Some(organisation) = organisation else { continue };
+        let claimed = sqlx::query(
+            "UPDATE licences SET expiry_notice_for = ends_at WHERE id = $1 AND ends_at = $2 \
+             AND (expiry_notice_for IS NULL OR expiry_notice_for <> ends_at)",
+        )
+        .bind(id)
+        .bind(ends)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        if claimed != 1 {
+            continue;
+        }
+        let days = (ends - ctx.now).num_days();
+        let when = match days {
+            0 => "today".to_string(),
+            1 => "tomorrow".to_string(),
+            n => format!("in {n} days"),
+        };
+        let pool = pool_id_of(conn, organisation, product).await?;
+        let message = format!("{product_name}: licence {name} ends {when} ({})", ends.format("%Y-%m-%d"));
+        let data = serde_json::json!({"licence_id": id, "licence_name": name, "ends_at": ends, "days_left": days});
+        notify_organisation(conn, ctx, organisation, pool, "expiring_soon", &message, data).await?;
+        sent += 1;
+    }
+    Ok(sent)
 }
 
 /// The atomic check-and-take: one conditional update, never read-then-write.

@@ -106,3 +106,4 @@ include!("engine.rs");
 include!("seats.rs");
 include!("leases.rs");
 include!("watch.rs");
+include!("outbox.rs");

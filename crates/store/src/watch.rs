@@ -78,13 +78,28 @@ async fn notify(
     message: &str,
     data: serde_json::Value,
 ) -> Result<(), StoreError> {
+    notify_organisation(conn, ctx, pool.organisation_id.as_uuid(), Some(pool.id.as_uuid()), kind, message, data).await
+}
+
+/// An in-app notification for an organisation, about one of its pools or not,
+/// with its e-mail and webhook deliveries.
+async fn notify_organisation(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    organisation: Uuid,
+    pool: Option<Uuid>,
+    kind: &str,
+    message: &str,
+    data: serde_json::Value,
+) -> Result<(), StoreError> {
+    let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO notifications (id, organisation_id, pool_id, kind, message, data, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(Uuid::now_v7())
-    .bind(pool.organisation_id.as_uuid())
-    .bind(pool.id.as_uuid())
+    .bind(id)
+    .bind(organisation)
+    .bind(pool)
     .bind(kind)
     .bind(message)
     .bind(Json(data))
@@ -92,7 +107,7 @@ async fn notify(
     .execute(&mut *conn)
     .await
     .map_err(backend)?;
-    Ok(())
+    enqueue_deliveries(conn, ctx, id, organisation, pool, kind).await
 }
 
 /// The top-up trigger fired in this transaction: add the seats, ask for

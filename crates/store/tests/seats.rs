@@ -509,13 +509,13 @@ async fn expired_licences_shrink_their_pool_and_freed_seats_go_nowhere(db: TestD
     let short = f.end_at(&short, now + chrono::Duration::hours(1)).await;
     let later = ctx_at(now + chrono::Duration::hours(2));
     assert_eq!(
-        f.store.expire_licences(&ctx_at(now), 10).await.unwrap_or(9),
+        f.store.expire_licences(&ctx_at(now), 10).await.map(|s| s.expired).unwrap_or(9),
         0,
         "not yet"
     );
-    assert_eq!(f.store.expire_licences(&later, 10).await.unwrap_or(0), 1);
+    assert_eq!(f.store.expire_licences(&later, 10).await.map(|s| s.expired).unwrap_or(0), 1);
     assert_eq!(
-        f.store.expire_licences(&later, 10).await.unwrap_or(9),
+        f.store.expire_licences(&later, 10).await.map(|s| s.expired).unwrap_or(9),
         0,
         "each expires once"
     );
@@ -551,7 +551,7 @@ async fn expired_licences_shrink_their_pool_and_freed_seats_go_nowhere(db: TestD
     assert_eq!(released.unwrap_or_else(|e| panic!("{e}")), 1);
     let pool = f.pool().await;
     assert_eq!((pool.pool.capacity, pool.pool.held, pool.waiting), (0, 1, 1));
-    assert_eq!(f.store.expire_licences(&later, 10).await.unwrap_or(0), 1);
+    assert_eq!(f.store.expire_licences(&later, 10).await.map(|s| s.expired).unwrap_or(0), 1);
     let audit = f
         .store
         .audit(
@@ -1040,6 +1040,271 @@ async fn notifications_are_per_organisation_and_marked_read(db: TestDatabase) {
     assert!(all.items[0].read_at.is_some());
 }
 
+async fn licences_renew_before_they_end_and_the_rest_are_noticed_once_then_expire(db: TestDatabase) {
+    let f = fixture(&db, 2).await;
+    let mut renewing = new_licence(&f.product, f.org, 1);
+    renewing.auto_renew = true;
+    let ending = new_licence(&f.product, f.org, 1);
+    f.commit(vec![
+        Change::InsertLicence(renewing.clone()),
+        Change::InsertLicence(ending.clone()),
+    ])
+    .await;
+    let now = Utc::now();
+    let days = chrono::Duration::days;
+    let renewing = f.end_at(&renewing, now + days(3)).await;
+    let ending = f.end_at(&ending, now + days(3)).await;
+    let sweep = |at: chrono::DateTime<Utc>| {
+        let store = f.store.clone();
+        async move {
+            store
+                .expire_licences(&ctx_at(at), 10)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+
+    // Three days before their end: the renewing one is not noticed, the other once.
+    let first = sweep(now).await;
+    assert_eq!((first.renewed, first.noticed, first.expired), (0, 1, 0));
+    assert_eq!(sweep(now).await, LicenceSweep::default(), "one notice per term");
+    // A new end date opens a new window.
+    let ending = f.end_at(&ending, now + days(5)).await;
+    assert_eq!(sweep(now).await.noticed, 1);
+
+    // Half an hour before its end the renewing licence gets a year more; two
+    // processes sweeping at once renew it once.
+    let due = now + days(3) - chrono::Duration::minutes(30);
+    let (a, b) = tokio::join!(sweep(due), sweep(due));
+    assert_eq!(a.renewed + b.renewed, 1, "{a:?} {b:?}");
+    assert_eq!(a.expired + b.expired, 0);
+    let stored = |id| {
+        let store = f.store.clone();
+        async move {
+            store
+                .licence(Visibility::Everything, id)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|| panic!("the licence"))
+                .licence
+        }
+    };
+    let renewed = stored(renewing.id).await;
+    assert_eq!(renewed.status, LicenceStatus::Active);
+    assert_eq!(
+        renewed.ends_at.map(|e| e.date_naive()),
+        (now + days(3)).checked_add_months(chrono::Months::new(12)).map(|e| e.date_naive())
+    );
+    assert!(renewed.version > renewing.version);
+
+    // The other one ends: capacity drops to the fixture's licence and the renewed one.
+    let after = sweep(now + days(6)).await;
+    assert_eq!((after.renewed, after.expired), (0, 1));
+    assert_eq!(stored(ending.id).await.status, LicenceStatus::Expired);
+    assert_eq!(f.pool().await.pool.capacity, 3);
+    assert_eq!(f.notified(&["expiring_soon", "renewed", "expired"]).await, vec![2, 1, 1]);
+}
+
+fn recipient(email: &str, events: &[EventKind], pool: Option<PoolId>) -> leasehold_core::notify::Recipient {
+    leasehold_core::notify::Recipient {
+        email: Email::parse(email).unwrap_or_else(|e| panic!("{e}")),
+        events: events.iter().copied().collect(),
+        pool_id: pool,
+    }
+}
+
+impl Fixture {
+    async fn add_webhook(&self, url: &str, events: &[EventKind], enabled: bool) -> Webhook {
+        let new = NewWebhook {
+            webhook: Webhook {
+                id: WebhookId::from_uuid(Uuid::now_v7()),
+                organisation_id: self.org,
+                url: url.into(),
+                description: String::new(),
+                events: events.iter().copied().collect(),
+                enabled: true,
+                consecutive_failures: 0,
+                created_at: Utc::now(),
+            },
+            secret: "whsec_test".into(),
+        };
+        let vis = Visibility::Organisation(self.org);
+        let created = self.store.create_webhook(&ctx(), vis, &new).await.unwrap_or_else(|e| panic!("{e}"));
+        if enabled {
+            return created;
+        }
+        let off = WebhookChange {
+            enabled: Some(false),
+            ..WebhookChange::default()
+        };
+        self.store.update_webhook(&ctx(), vis, created.id, &off).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn deliveries(&self) -> Vec<Delivery> {
+        let filter = DeliveryFilter {
+            page: PageRequest { page: 1, per_page: 100 },
+            ..DeliveryFilter::default()
+        };
+        self.store
+            .deliveries(Visibility::Organisation(self.org), &filter)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .items
+    }
+}
+
+async fn notifications_are_queued_for_the_recipients_and_endpoints_that_want_them(db: TestDatabase) {
+    let f = fixture(&db, 4).await;
+    let vis = Visibility::Organisation(f.org);
+    let pool = f.pool().await.pool.id;
+    let other_pool = PoolId::from_uuid(Uuid::now_v7());
+    // A pool of another organisation is refused, and nothing is saved.
+    let refused = f
+        .store
+        .set_recipients(&ctx(), vis, f.org, &[recipient("ops@example.com", &[EventKind::LowSeats], Some(other_pool))])
+        .await;
+    assert!(matches!(refused, Err(StoreError::Domain(DomainError::Validation(_)))), "{refused:?}");
+    assert!(f.store.recipients(vis, f.org).await.unwrap_or_else(|e| panic!("{e}")).is_empty());
+    let list = vec![
+        recipient("ops@example.com", &[EventKind::LowSeats, EventKind::TopupDone], None),
+        recipient("pool@example.com", &[EventKind::LowSeats], Some(pool)),
+        recipient("billing@example.com", &[EventKind::InvoiceSent], None),
+    ];
+    let saved = f.store.set_recipients(&ctx(), vis, f.org, &list).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(saved, list, "saved in order");
+    let other = Visibility::Organisation(OrganisationId::from_uuid(Uuid::now_v7()));
+    assert!(f.store.recipients(other, f.org).await.is_err(), "another organisation sees nothing");
+    let low = f.add_webhook("https://hooks.example.com/low", &[EventKind::LowSeats], true).await;
+    let all = f.add_webhook("https://hooks.example.com/all", &[], true).await;
+    f.add_webhook("https://hooks.example.com/off", &[], false).await;
+    f.add_webhook("https://hooks.example.com/expiry", &[EventKind::Expired], true).await;
+
+    f.set_watch(Some(Threshold::Seats(2)), None).await;
+    for i in 0..3 {
+        f.register(&format!("dev-{i}")).await;
+    }
+    assert_eq!(f.notified(&["low_seats"]).await, [1]);
+    let deliveries = f.deliveries().await;
+    let mut targets: Vec<String> = deliveries
+        .iter()
+        .map(|d| match d.channel {
+            Channel::Email => d.recipient.clone().unwrap_or_default(),
+            Channel::Webhook => d.webhook_id.map(|w| w.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    targets.sort();
+    let mut expected = vec![
+        "ops@example.com".to_string(),
+        "pool@example.com".to_string(),
+        low.id.to_string(),
+        all.id.to_string(),
+    ];
+    expected.sort();
+    assert_eq!(targets, expected, "toggles, pools, filters and disabled endpoints applied");
+    assert!(deliveries.iter().all(|d| d.status == DeliveryStatus::Pending && d.kind == "low_seats" && d.attempts == 0));
+    let audit = f
+        .store
+        .audit(vis, &AuditFilter::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
+    assert!(actions.contains(&"notification_recipients.updated") && actions.contains(&"webhook.created"), "{actions:?}");
+}
+
+async fn two_workers_claim_each_delivery_once_and_failures_back_off(db: TestDatabase) {
+    const LICENCES: usize = 50;
+    let f = fixture(&db, 1).await;
+    let vis = Visibility::Organisation(f.org);
+    let mail = [EventKind::ExpiringSoon, EventKind::WebhookFailing];
+    f.store
+        .set_recipients(&ctx(), vis, f.org, &[recipient("ops@example.com", &mail, None)])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let hook = f.add_webhook("https://hooks.example.com/x", &[], true).await;
+    // 50 licences ending within the notice window: 50 notices, 100 deliveries.
+    let now = Utc::now();
+    for _ in 0..LICENCES {
+        let licence = new_licence(&f.product, f.org, 1);
+        f.commit(vec![Change::InsertLicence(licence.clone())]).await;
+        f.end_at(&licence, now + chrono::Duration::days(5)).await;
+    }
+    assert_eq!(f.store.expire_licences(&ctx_at(now), 500).await.unwrap_or_else(|e| panic!("{e}")).noticed, LICENCES as u64);
+    // A second process on the same database.
+    let second = leasehold_store::open(&db.url, &StoreOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let worker = |store: Arc<dyn Store>| async move {
+        let mut claimed = Vec::new();
+        loop {
+            let batch = store.claim_deliveries(Utc::now(), 7, 60, true).await.unwrap_or_else(|e| panic!("{e}"));
+            if batch.is_empty() {
+                return claimed;
+            }
+            claimed.extend(batch);
+        }
+    };
+    let (a, b) = tokio::join!(worker(f.store.clone()), worker(second.clone()));
+    let mut ids: Vec<DeliveryId> = a.iter().chain(&b).map(|c| c.delivery.id).collect();
+    println!("two workers claimed {} and {} of {} deliveries", a.len(), b.len(), 2 * LICENCES);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), a.len() + b.len(), "no delivery claimed twice");
+    assert_eq!(ids.len(), 2 * LICENCES, "every delivery claimed");
+    let webhooks: Vec<&ClaimedDelivery> = a.iter().chain(&b).filter(|c| c.delivery.channel == Channel::Webhook).collect();
+    assert!(webhooks.iter().all(|c| c.endpoint == Some(("https://hooks.example.com/x".into(), "whsec_test".into()))));
+    assert!(a.iter().all(|c| c.notification.kind == "expiring_soon" && c.delivery.attempts == 1));
+    // Nothing more is due while the claims hold.
+    assert!(worker(f.store.clone()).await.is_empty());
+
+    // Finishing: a stale claim does nothing; a failure is retried after 10 s;
+    // three failures of one endpoint in a row raise one `webhook_failing`.
+    let first = &webhooks[0];
+    let failed = DeliveryResult::Failed { error: "the endpoint answered 500".into(), response_status: Some(500) };
+    assert!(!f.store.finish_delivery(&ctx(), first.delivery.id, Uuid::now_v7(), &failed).await.unwrap_or_else(|e| panic!("{e}")));
+    for claimed in &webhooks[..3] {
+        assert!(f.store.finish_delivery(&ctx(), claimed.delivery.id, claimed.claim, &failed).await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    let delivered = DeliveryResult::Delivered { response_status: Some(250) };
+    for claimed in a.iter().chain(&b).filter(|c| c.delivery.channel == Channel::Email) {
+        assert!(f.store.finish_delivery(&ctx(), claimed.delivery.id, claimed.claim, &delivered).await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    assert_eq!(f.notified(&["webhook_failing"]).await, [1]);
+    let stored = f.store.webhook(vis, hook.id).await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("the webhook"));
+    assert_eq!(stored.consecutive_failures, 3);
+    let all = {
+        let filter = DeliveryFilter { page: PageRequest { page: 1, per_page: 100 }, status: Some(DeliveryStatus::Pending), channel: Some(Channel::Webhook), ..DeliveryFilter::default() };
+        f.store.deliveries(vis, &filter).await.unwrap_or_else(|e| panic!("{e}")).items
+    };
+    let retried = all.iter().find(|d| d.id == first.delivery.id).unwrap_or_else(|| panic!("the failed delivery"));
+    assert_eq!((retried.attempts, retried.response_status), (1, Some(500)));
+    let wait = retried.next_attempt_at - Utc::now();
+    assert!(wait > chrono::Duration::seconds(5) && wait <= chrono::Duration::seconds(10), "{wait:?}");
+    // The failing notice is e-mailed, not sent to the endpoints.
+    let failing: Vec<Delivery> = f.deliveries().await.into_iter().filter(|d| d.kind == "webhook_failing").collect();
+    assert_eq!(failing.len(), 1);
+    assert_eq!(failing[0].recipient.as_deref(), Some("ops@example.com"));
+    // After the retry delay the failed ones are due again (the stale-claim one among them).
+    let later = f.store.claim_deliveries(Utc::now() + chrono::Duration::seconds(11), 100, 60, false).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut again: Vec<DeliveryId> = later.iter().map(|c| c.delivery.id).collect();
+    again.sort();
+    let mut expected: Vec<DeliveryId> = webhooks[..3].iter().map(|c| c.delivery.id).collect();
+    expected.sort();
+    assert_eq!(again, expected, "only the failed ones, and e-mails not claimed without SMTP");
+    assert!(later.iter().all(|c| c.delivery.attempts == 2));
+    // A success resets the endpoint's failure count; a delivered one can be replayed, a pending one not.
+    assert!(f.store.finish_delivery(&ctx(), later[0].delivery.id, later[0].claim, &DeliveryResult::Delivered { response_status: Some(204) }).await.unwrap_or_else(|e| panic!("{e}")));
+    let stored = f.store.webhook(vis, hook.id).await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("the webhook"));
+    assert_eq!(stored.consecutive_failures, 0);
+    let replay = f.store.replay_delivery(&ctx(), vis, later[0].delivery.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((replay.status, replay.attempts, replay.replay_of), (DeliveryStatus::Pending, 0, Some(later[0].delivery.id)));
+    assert_eq!(replay.notification_id, later[0].delivery.notification_id);
+    let pending = f.store.replay_delivery(&ctx(), vis, later[1].delivery.id).await;
+    assert!(matches!(pending, Err(StoreError::Domain(DomainError::Conflict { code: "delivery_pending", .. }))), "{pending:?}");
+    // Removing the endpoint removes its deliveries.
+    f.store.delete_webhook(&ctx(), vis, hook.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(f.deliveries().await.iter().all(|d| d.channel == Channel::Email));
+}
+
 on_both_engines!(
     registrations_200_attempts_on_5_seats_grant_5_and_queue_195_fifo,
     registration_is_idempotent_per_device,
@@ -1053,4 +1318,7 @@ on_both_engines!(
     a_topup_that_asks_first_waits_for_an_admin,
     buying_seats_adds_a_priced_licence_and_serves_the_queue,
     notifications_are_per_organisation_and_marked_read,
+    licences_renew_before_they_end_and_the_rest_are_noticed_once_then_expire,
+    notifications_are_queued_for_the_recipients_and_endpoints_that_want_them,
+    two_workers_claim_each_delivery_once_and_failures_back_off,
 );

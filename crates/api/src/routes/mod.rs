@@ -16,6 +16,7 @@ pub mod seat_requests;
 pub mod seats;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;

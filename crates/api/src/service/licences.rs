@@ -7,7 +7,7 @@ use chrono::Duration;
 use leasehold_core::access::Visibility;
 use leasehold_core::error::Validator;
 use leasehold_core::ids::{LicenceId, OrganisationId, UserId};
-use leasehold_core::licence::{Licence, Owner};
+use leasehold_core::licence::{check_auto_renew, Licence, Owner};
 use leasehold_core::ports::{
     AuditRecord, Change, ChangeSet, Committed, Expiring, LicenceDetails, LicenceFilter, LicenceSort, Page, PageRequest,
     StoreError,
@@ -100,6 +100,7 @@ pub async fn create_licence(
     let name = v.check(required_text("name", &body.name, 120));
     let note = v.check(optional_text("note", body.note.as_deref().unwrap_or_default(), 2000));
     let quantity = v.check(Quantity::new("quantity", body.quantity));
+    v.check(check_auto_renew(body.plan, body.auto_renew));
     let product = state.store.product(body.product_id).await?;
     if product.is_none() {
         v.push(FieldError::new("product_id", "not_found", "no such product"));
@@ -124,6 +125,10 @@ pub async fn create_licence(
             caller.principal.user_id(),
             caller.now,
         );
+        let licence = licence.map(|mut licence| {
+            licence.auto_renew = body.auto_renew;
+            licence
+        });
         let set = licence.map(|licence| ChangeSet {
             audit: vec![audit("licence.created", None, Some(&licence))],
             changes: vec![Change::InsertLicence(licence)],
@@ -293,6 +298,10 @@ pub async fn update_licence(
                 return Err(FieldError::new("ends_at", "before_start", "must be after the activation date").into());
             }
             licence.ends_at = Some(ends_at);
+        }
+        if let Some(auto_renew) = body.auto_renew {
+            check_auto_renew(licence.plan, auto_renew)?;
+            licence.auto_renew = auto_renew;
         }
         Ok(())
     })

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod licences;
+pub mod outbox;
 pub mod pools;
 pub mod products;
 pub mod seats;

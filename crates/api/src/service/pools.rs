@@ -48,7 +48,7 @@ fn lease_settings(current: LeaseSettings, body: &UpdatePool) -> Result<Option<Le
 /// capacity, if it touches them.
 fn watch_settings(current: PoolWatch, capacity: i64, body: &UpdatePool) -> Result<Option<PoolWatch>, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let alert = match (body.alert_below_seats, body.alert_below_percent) {
+    let alert = match (body.alert_below, body.alert_below_percent) {
         (None, None) => current.alert,
         (Some(_), Some(_)) => {
             let both = "give a threshold in seats or in percent, not both";
@@ -66,7 +66,7 @@ fn watch_settings(current: PoolWatch, capacity: i64, body: &UpdatePool) -> Resul
     let touched_rule = body.topup_below.is_some()
         || body.topup_add.is_some()
         || body.topup_max_per_month.is_some()
-        || body.topup_ask_first.is_some()
+        || body.topup_needs_approval.is_some()
         || body.topup_plan.is_some();
     let enabled = body.topup_enabled.unwrap_or(current.topup.is_some());
     let topup = if !enabled {
@@ -97,7 +97,7 @@ fn watch_settings(current: PoolWatch, capacity: i64, body: &UpdatePool) -> Resul
                     below,
                     add,
                     max_per_month,
-                    ask_first: body.topup_ask_first.or(base.map(|r| r.ask_first)).unwrap_or(false),
+                    ask_first: body.topup_needs_approval.or(base.map(|r| r.ask_first)).unwrap_or(false),
                     plan: body.topup_plan.or(base.map(|r| r.plan)).unwrap_or(Plan::Monthly),
                 };
                 check_topup(rule, capacity).map_err(|e| errors.extend(e)).ok()
@@ -285,22 +285,22 @@ mod tests {
     #[test]
     fn thresholds_are_seats_or_percent_and_below_capacity() {
         let both = body(|b| {
-            b.alert_below_seats = Some(2);
+            b.alert_below = Some(2);
             b.alert_below_percent = Some(10);
         });
         assert_eq!(
             codes(watch_settings(PoolWatch::default(), 10, &both)),
             [("alert_below_percent".into(), "conflicting".into())]
         );
-        let high = body(|b| b.alert_below_seats = Some(10));
+        let high = body(|b| b.alert_below = Some(10));
         assert_eq!(
             codes(watch_settings(PoolWatch::default(), 10, &high)),
-            [("alert_below_seats".into(), "not_below_capacity".into())]
+            [("alert_below".into(), "not_below_capacity".into())]
         );
         let percent = body(|b| b.alert_below_percent = Some(20));
         let watch = changed(watch_settings(PoolWatch::default(), 10, &percent));
         assert_eq!(watch.alert, Some(Threshold::Percent(20)));
-        let off = body(|b| b.alert_below_seats = Some(0));
+        let off = body(|b| b.alert_below = Some(0));
         assert_eq!(changed(watch_settings(watch, 10, &off)).alert, None);
         assert_eq!(
             watch_settings(watch, 10, &UpdatePool::default()),

@@ -155,6 +155,35 @@ pub async fn world_with(db: TestDatabase, tweak: impl FnOnce(&mut Settings)) -> 
     }
 }
 
+/// The world with a 2-seat north pool and a north key that registers devices.
+pub async fn with_devices(w: World) -> (World, Client) {
+    ok(w.manager
+        .create_licence(
+            &CreateLicence {
+                product_id: w.product,
+                plan: Plan::Yearly,
+                name: "Two seats".into(),
+                note: None,
+                quantity: 2,
+                owner_organisation_id: Some(w.north),
+                owner_user_id: None,
+                auto_renew: false,
+            },
+            None,
+        )
+        .await);
+    let key = ok(w
+        .north_admin
+        .create_api_key(&CreateApiKey {
+            name: "devices".into(),
+            organisation_id: None,
+            scopes: vec![leasehold_core::values::ApiScope::DevicesRegister],
+        })
+        .await);
+    let agent = w.app.anonymous().with_token(&key.key);
+    (w, agent)
+}
+
 /// Runs each named `async fn(TestDatabase)` once on SQLite and once on a fresh
 /// PostgreSQL database (skipped when PostgreSQL is unreachable, unless `CI=true`).
 #[macro_export]
