@@ -61,9 +61,19 @@ impl Deliverer {
     }
 
     async fn email(&self, claimed: &ClaimedDelivery) -> DeliveryResult {
-        let failed = |error: String| DeliveryResult::Failed { error, response_status: None };
-        let Some(mailer) = &self.mailer else { return failed("no SMTP server is configured".into()) };
-        let Some(to) = claimed.delivery.recipient.as_deref().and_then(|to| to.parse::<Mailbox>().ok()) else {
+        let failed = |error: String| DeliveryResult::Failed {
+            error,
+            response_status: None,
+        };
+        let Some(mailer) = &self.mailer else {
+            return failed("no SMTP server is configured".into());
+        };
+        let Some(to) = claimed
+            .delivery
+            .recipient
+            .as_deref()
+            .and_then(|to| to.parse::<Mailbox>().ok())
+        else {
             return failed("the recipient is not an e-mail address".into());
         };
         let (subject, body) = render_email(&claimed.notification, self.public_url.as_deref());
@@ -160,7 +170,10 @@ pub fn render_email(notification: &Notification, public_url: Option<&str>) -> (S
         notification.created_at.format("%Y-%m-%d %H:%M UTC")
     );
     if let Some(url) = public_url {
-        body.push_str(&format!("\nOpen Leasehold: {}/notifications\n", url.trim_end_matches('/')));
+        body.push_str(&format!(
+            "\nOpen Leasehold: {}/notifications\n",
+            url.trim_end_matches('/')
+        ));
     }
     body.push_str(&format!(
         "\nYou receive this as a recipient of \"{label}\" notifications.\n\
@@ -194,7 +207,10 @@ mod tests {
         assert!(body.starts_with("Acme CAD: 2 of 10 seats left\n"));
         assert!(body.contains("Open Leasehold: https://licences.example.com/notifications"));
         assert!(body.contains("recipient of \"Low on seats\" notifications"));
-        assert!(body.lines().all(|line| line.len() <= 78), "short lines stay readable in every mail client");
+        assert!(
+            body.lines().all(|line| line.len() <= 78),
+            "short lines stay readable in every mail client"
+        );
     }
 
     #[test]

@@ -136,7 +136,11 @@ pub async fn deliver_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) 
     let mut attempts = 0;
     loop {
         let email = state.deliverer.sends_email();
-        let claimed = match state.store.claim_deliveries(now, DELIVERY_BATCH, DELIVERY_LEASE_SECONDS, email).await {
+        let claimed = match state
+            .store
+            .claim_deliveries(now, DELIVERY_BATCH, DELIVERY_LEASE_SECONDS, email)
+            .await
+        {
             Ok(claimed) => claimed,
             Err(error) => {
                 tracing::warn!(error = %error, "claiming deliveries failed; the worker tries again next tick");

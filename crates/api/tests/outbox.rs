@@ -226,7 +226,10 @@ async fn low_seats_are_emailed_and_signed_webhooks_retried(db: TestDatabase) {
             events: vec!["low_seats".into()],
         })
         .await);
-    let secret = hook.secret.clone().unwrap_or_else(|| panic!("the secret is shown at creation"));
+    let secret = hook
+        .secret
+        .clone()
+        .unwrap_or_else(|| panic!("the secret is shown at creation"));
     assert!(secret.starts_with("whsec_"));
     let listed = ok(w.north_admin.list_webhooks(&WebhookQuery::default()).await);
     assert_eq!(listed.total, 1);
@@ -237,8 +240,7 @@ async fn low_seats_are_emailed_and_signed_webhooks_retried(db: TestDatabase) {
 
     // The pool of 2 alerts below 1: the second grant crosses it.
     let pool = ok(w.north_admin.list_pools(&PoolQuery::default()).await).items[0].id;
-    ok(w
-        .north_admin
+    ok(w.north_admin
         .update_pool(
             pool,
             &UpdatePool {
@@ -248,7 +250,10 @@ async fn low_seats_are_emailed_and_signed_webhooks_retried(db: TestDatabase) {
         )
         .await);
     for fingerprint in ["pc-0001", "pc-0002"] {
-        assert!(matches!(register(&w, &agent, fingerprint).await, Registration::Granted { .. }));
+        assert!(matches!(
+            register(&w, &agent, fingerprint).await,
+            Registration::Granted { .. }
+        ));
     }
     let queued = ok(w.north_admin.list_deliveries(&DeliveryQuery::default()).await);
     assert_eq!(queued.total, 2, "one e-mail (ops, not cfo) and one webhook: {queued:?}");
@@ -260,7 +265,11 @@ async fn low_seats_are_emailed_and_signed_webhooks_retried(db: TestDatabase) {
     let inbox = mails(&inbox);
     assert_eq!(inbox.len(), 1, "{inbox:?}");
     assert_eq!(inbox[0].to, vec!["ops@north.test".to_string()]);
-    assert!(inbox[0].data.contains("Subject: Leasehold: Low on seats"), "{}", inbox[0].data);
+    assert!(
+        inbox[0].data.contains("Subject: Leasehold: Low on seats"),
+        "{}",
+        inbox[0].data
+    );
     assert!(inbox[0].data.contains("CAD Pro"), "{}", inbox[0].data);
     assert!(inbox[0].data.contains("https://licences.example.com/notifications"));
     let log = ok(w
@@ -271,20 +280,40 @@ async fn low_seats_are_emailed_and_signed_webhooks_retried(db: TestDatabase) {
         })
         .await);
     let failed = &log.items[0];
-    assert_eq!((failed.status, failed.attempts, failed.response_status), (DeliveryStatus::Pending, 1, Some(500)));
+    assert_eq!(
+        (failed.status, failed.attempts, failed.response_status),
+        (DeliveryStatus::Pending, 1, Some(500))
+    );
     let retry_at = failed.next_attempt_at.unwrap_or_else(|| panic!("a retry is scheduled"));
-    assert!(retry_at > sent_at + chrono::Duration::seconds(5), "backoff: {retry_at} after {sent_at}");
+    assert!(
+        retry_at > sent_at + chrono::Duration::seconds(5),
+        "backoff: {retry_at} after {sent_at}"
+    );
     // Not before its time…
     assert_eq!(leasehold_api::jobs::deliver_once(&state, Utc::now()).await, 0);
     // …and after it, the retry succeeds.
-    assert_eq!(leasehold_api::jobs::deliver_once(&state, retry_at + chrono::Duration::seconds(1)).await, 1);
+    assert_eq!(
+        leasehold_api::jobs::deliver_once(&state, retry_at + chrono::Duration::seconds(1)).await,
+        1
+    );
     let got = hooks(&received);
     assert_eq!(got.len(), 2, "the failed attempt and its retry");
     for request in &got {
-        let signature = request.headers.get(&SIGNATURE_HEADER.to_ascii_lowercase()).cloned().unwrap_or_default();
-        assert_eq!(verify(&secret, &signature, &request.body, Utc::now()), Ok(()), "{signature}");
+        let signature = request
+            .headers
+            .get(&SIGNATURE_HEADER.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            verify(&secret, &signature, &request.body, Utc::now()),
+            Ok(()),
+            "{signature}"
+        );
         assert_ne!(verify("whsec_wrong", &signature, &request.body, Utc::now()), Ok(()));
-        assert_eq!(request.headers.get("leasehold-event").map(String::as_str), Some("low_seats"));
+        assert_eq!(
+            request.headers.get("leasehold-event").map(String::as_str),
+            Some("low_seats")
+        );
     }
     let event: serde_json::Value = serde_json::from_slice(&got[1].body).unwrap_or_default();
     let first: serde_json::Value = serde_json::from_slice(&got[0].body).unwrap_or_default();
@@ -299,12 +328,21 @@ async fn low_seats_are_emailed_and_signed_webhooks_retried(db: TestDatabase) {
         })
         .await)
     .items[0];
-    assert_eq!((delivered.status, delivered.attempts, delivered.response_status), (DeliveryStatus::Delivered, 2, Some(200)));
+    assert_eq!(
+        (delivered.status, delivered.attempts, delivered.response_status),
+        (DeliveryStatus::Delivered, 2, Some(200))
+    );
 
     // Replay: a new delivery of the same event, sent on the next pass.
     let replay = ok(w.north_admin.replay_delivery(delivered.id).await);
-    assert_eq!((replay.status, replay.replay_of), (DeliveryStatus::Pending, Some(delivered.id)));
-    assert_eq!(err(w.south_admin.replay_delivery(delivered.id).await).status(), Some(404));
+    assert_eq!(
+        (replay.status, replay.replay_of),
+        (DeliveryStatus::Pending, Some(delivered.id))
+    );
+    assert_eq!(
+        err(w.south_admin.replay_delivery(delivered.id).await).status(),
+        Some(404)
+    );
     assert_eq!(leasehold_api::jobs::deliver_once(&state, Utc::now()).await, 1);
     let got = hooks(&received);
     assert_eq!(got.len(), 3);
@@ -329,7 +367,13 @@ async fn low_seats_are_emailed_and_signed_webhooks_retried(db: TestDatabase) {
     assert_eq!(err(w.north_admin.get_webhook(hook.id).await).status(), Some(404));
     let audit = ok(w.north_admin.list_audit(&AuditQuery::default()).await);
     let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
-    for action in ["notification_recipients.updated", "webhook.created", "webhook.updated", "webhook.deleted", "delivery.replayed"] {
+    for action in [
+        "notification_recipients.updated",
+        "webhook.created",
+        "webhook.updated",
+        "webhook.deleted",
+        "delivery.replayed",
+    ] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
 }

@@ -12,7 +12,8 @@
 //! ```
 
 use leasehold_core::ids::{
-    ApiKeyId, DeliveryId, DeviceId, LeaseId, LicenceId, NotificationId, OrganisationId, PoolId, ProductId, SeatRequestId, UserId, WebhookId,
+    ApiKeyId, DeliveryId, DeviceId, LeaseId, LicenceId, NotificationId, OrganisationId, PoolId, ProductId,
+    SeatRequestId, UserId, WebhookId,
 };
 use leasehold_core::wire::*;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -382,7 +383,8 @@ impl Client {
 
     /// An organisation's e-mail recipients (customers: their own; vendor staff name one).
     pub async fn recipients(&self, organisation: Option<OrganisationId>) -> Result<RecipientList, ClientError> {
-        self.get("/v1/notification-recipients", &RecipientQuery { organisation }).await
+        self.get("/v1/notification-recipients", &RecipientQuery { organisation })
+            .await
     }
 
     /// Replaces an organisation's e-mail recipients.

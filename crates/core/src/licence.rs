@@ -352,8 +352,14 @@ mod tests {
         assert_eq!(renewal(Plan::Monthly, ends, hour_before), Some((at(2026, 4, 30), 1)));
         assert_eq!(renewal(Plan::Yearly, ends, hour_before), Some((at(2027, 3, 31), 1)));
         // A server down for six weeks catches up in one go, on the same anniversary.
-        assert_eq!(renewal(Plan::Monthly, ends, at(2026, 5, 15)), Some((at(2026, 5, 31), 2)));
-        assert_eq!(renewal(Plan::Monthly, ends, at(2026, 5, 31)), Some((at(2026, 6, 30), 3)));
+        assert_eq!(
+            renewal(Plan::Monthly, ends, at(2026, 5, 15)),
+            Some((at(2026, 5, 31), 2))
+        );
+        assert_eq!(
+            renewal(Plan::Monthly, ends, at(2026, 5, 31)),
+            Some((at(2026, 6, 30), 3))
+        );
         assert_eq!(renewal(Plan::Trial, ends, hour_before), None);
         assert_eq!(renewal(Plan::Perpetual, ends, hour_before), None);
         assert!(check_auto_renew(Plan::Yearly, true).is_ok());

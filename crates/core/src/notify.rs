@@ -194,7 +194,10 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: DateTime<Utc>) -> Re
         return Err(SignatureError::Stale);
     }
     let expected = mac(secret, timestamp, body);
-    if signatures.iter().any(|signature| expected.clone().verify_slice(signature).is_ok()) {
+    if signatures
+        .iter()
+        .any(|signature| expected.clone().verify_slice(signature).is_ok())
+    {
         Ok(())
     } else {
         Err(SignatureError::Mismatch)
@@ -214,21 +217,35 @@ mod tests {
         let header = sign("whsec_1", 1_700_000_000, b"{\"a\":1}");
         assert!(header.starts_with("t=1700000000,v1="));
         assert_eq!(verify("whsec_1", &header, b"{\"a\":1}", at(1_700_000_010)), Ok(()));
-        assert_eq!(verify("whsec_1", &header, b"{\"a\":2}", at(1_700_000_010)), Err(SignatureError::Mismatch));
-        assert_eq!(verify("whsec_2", &header, b"{\"a\":1}", at(1_700_000_010)), Err(SignatureError::Mismatch));
-        assert_eq!(verify("whsec_1", &header, b"{\"a\":1}", at(1_700_000_400)), Err(SignatureError::Stale));
+        assert_eq!(
+            verify("whsec_1", &header, b"{\"a\":2}", at(1_700_000_010)),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify("whsec_2", &header, b"{\"a\":1}", at(1_700_000_010)),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify("whsec_1", &header, b"{\"a\":1}", at(1_700_000_400)),
+            Err(SignatureError::Stale)
+        );
         assert_eq!(verify("whsec_1", "v1=zz", b"", at(0)), Err(SignatureError::Malformed));
         assert_eq!(verify("whsec_1", "t=5", b"", at(5)), Err(SignatureError::Malformed));
         // A forged timestamp with the old signature fails: the time is signed too.
         let forged = header.replace("t=1700000000", "t=1700000300");
-        assert_eq!(verify("whsec_1", &forged, b"{\"a\":1}", at(1_700_000_300)), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify("whsec_1", &forged, b"{\"a\":1}", at(1_700_000_300)),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
     fn retries_back_off_doubling_up_to_an_hour_then_give_up() {
         let t = at(0);
-        let delays: Vec<i64> =
-            (1..MAX_ATTEMPTS).filter_map(|n| next_attempt(n, t)).map(|next| (next - t).num_seconds()).collect();
+        let delays: Vec<i64> = (1..MAX_ATTEMPTS)
+            .filter_map(|n| next_attempt(n, t))
+            .map(|next| (next - t).num_seconds())
+            .collect();
         assert_eq!(delays, vec![10, 20, 40, 80, 160, 320, 640]);
         assert_eq!(next_attempt(MAX_ATTEMPTS, t), None);
         assert_eq!(next_attempt(0, t).map(|next| (next - t).num_seconds()), Some(10));
@@ -249,12 +266,17 @@ mod tests {
             input("Ops@Example.com", None, None),
             input("cfo@example.com", Some(&["invoice_sent"]), Some(pool)),
         ]);
-        let Ok(list) = list else { panic!("valid recipients were refused: {list:?}") };
+        let Ok(list) = list else {
+            panic!("valid recipients were refused: {list:?}")
+        };
         assert_eq!(list[0].email.as_str(), "ops@example.com");
         assert!(list[0].wants(EventKind::LowSeats, Some(pool)));
         assert!(!list[0].wants(EventKind::InvoiceSent, None));
         assert!(list[1].wants(EventKind::InvoiceSent, Some(pool)));
-        assert!(!list[1].wants(EventKind::InvoiceSent, None), "a pool's recipient hears only of that pool");
+        assert!(
+            !list[1].wants(EventKind::InvoiceSent, None),
+            "a pool's recipient hears only of that pool"
+        );
 
         let Err(errors) = validate_recipients(&[
             input("a@example.com", None, None),
@@ -277,7 +299,10 @@ mod tests {
 
     #[test]
     fn webhook_urls_need_a_scheme_and_a_host() {
-        assert_eq!(validate_webhook_url(" https://hooks.example.com/x "), Ok("https://hooks.example.com/x".into()));
+        assert_eq!(
+            validate_webhook_url(" https://hooks.example.com/x "),
+            Ok("https://hooks.example.com/x".into())
+        );
         assert!(validate_webhook_url("http://127.0.0.1:9000/hook").is_ok());
         for bad in ["ftp://x", "https://", "hooks.example.com", "https:// spaced.example"] {
             assert!(validate_webhook_url(bad).is_err(), "{bad} was accepted");

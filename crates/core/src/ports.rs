@@ -11,16 +11,16 @@ use crate::ids::{
     ApiKeyId, AuditEntryId, AuthSessionId, DeviceId, LicenceId, OrganisationId, PoolId, ProductId, SeatId,
     SeatRequestId, UserId,
 };
+use crate::ids::{DeliveryId, WebhookId};
 use crate::licence::{Licence, Organisation, Product};
+use crate::notify::Recipient;
 use crate::seat::{
     Checkout, CheckoutOutcome, Decision, Device, DeviceRegistration, Lease, LeaseSettings, Pool, Registration, Seat,
     SeatRequest,
 };
-use crate::ids::{DeliveryId, WebhookId};
-use crate::notify::Recipient;
 use crate::values::{
-    ApiScope, BillingStatus, Channel, DeliveryStatus, Email, EventKind, LicenceStatus, QueuePolicy, ReleaseReason, Role,
-    SeatKind,
+    ApiScope, BillingStatus, Channel, DeliveryStatus, Email, EventKind, LicenceStatus, QueuePolicy, ReleaseReason,
+    Role, SeatKind,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -524,8 +524,13 @@ pub struct ClaimedDelivery {
 /// How an attempt went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryResult {
-    Delivered { response_status: Option<u16> },
-    Failed { error: String, response_status: Option<u16> },
+    Delivered {
+        response_status: Option<u16>,
+    },
+    Failed {
+        error: String,
+        response_status: Option<u16>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -788,7 +793,12 @@ pub trait Store: Send + Sync + 'static {
         recipients: &[Recipient],
     ) -> Result<Vec<Recipient>, StoreError>;
     /// Adds a webhook endpoint with its signing secret (audited, without the secret).
-    async fn create_webhook(&self, ctx: &WriteContext, vis: Visibility, webhook: &NewWebhook) -> Result<Webhook, StoreError>;
+    async fn create_webhook(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        webhook: &NewWebhook,
+    ) -> Result<Webhook, StoreError>;
     async fn webhook(&self, vis: Visibility, id: WebhookId) -> Result<Option<Webhook>, StoreError>;
     async fn webhooks(&self, vis: Visibility, filter: &ListFilter) -> Result<Page<Webhook>, StoreError>;
     async fn update_webhook(
@@ -803,7 +813,12 @@ pub trait Store: Send + Sync + 'static {
     /// The outbox's deliveries, newest first.
     async fn deliveries(&self, vis: Visibility, filter: &DeliveryFilter) -> Result<Page<Delivery>, StoreError>;
     /// Queues a new delivery of the same notification to the same target.
-    async fn replay_delivery(&self, ctx: &WriteContext, vis: Visibility, id: DeliveryId) -> Result<Delivery, StoreError>;
+    async fn replay_delivery(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        id: DeliveryId,
+    ) -> Result<Delivery, StoreError>;
     /// Claims up to `limit` due deliveries for `lease_seconds`: no other
     /// process is handed them until the claim is finished or lapses. E-mails
     /// only with `email` (a process without an SMTP server leaves them queued).

@@ -168,11 +168,7 @@ pub const MAX_TOPUPS_PER_MONTH: i64 = 100;
 /// Checks an alert threshold against the pool's capacity.
 pub fn check_alert(threshold: Threshold, capacity: i64) -> Result<Threshold, FieldError> {
     match threshold {
-        Threshold::Seats(k) if k < 1 => Err(FieldError::new(
-            "alert_below",
-            "out_of_range",
-            "must be at least 1",
-        )),
+        Threshold::Seats(k) if k < 1 => Err(FieldError::new("alert_below", "out_of_range", "must be at least 1")),
         Threshold::Seats(k) if k >= capacity => Err(FieldError::new(
             "alert_below",
             "not_below_capacity",

@@ -509,13 +509,28 @@ async fn expired_licences_shrink_their_pool_and_freed_seats_go_nowhere(db: TestD
     let short = f.end_at(&short, now + chrono::Duration::hours(1)).await;
     let later = ctx_at(now + chrono::Duration::hours(2));
     assert_eq!(
-        f.store.expire_licences(&ctx_at(now), 10).await.map(|s| s.expired).unwrap_or(9),
+        f.store
+            .expire_licences(&ctx_at(now), 10)
+            .await
+            .map(|s| s.expired)
+            .unwrap_or(9),
         0,
         "not yet"
     );
-    assert_eq!(f.store.expire_licences(&later, 10).await.map(|s| s.expired).unwrap_or(0), 1);
     assert_eq!(
-        f.store.expire_licences(&later, 10).await.map(|s| s.expired).unwrap_or(9),
+        f.store
+            .expire_licences(&later, 10)
+            .await
+            .map(|s| s.expired)
+            .unwrap_or(0),
+        1
+    );
+    assert_eq!(
+        f.store
+            .expire_licences(&later, 10)
+            .await
+            .map(|s| s.expired)
+            .unwrap_or(9),
         0,
         "each expires once"
     );
@@ -551,7 +566,14 @@ async fn expired_licences_shrink_their_pool_and_freed_seats_go_nowhere(db: TestD
     assert_eq!(released.unwrap_or_else(|e| panic!("{e}")), 1);
     let pool = f.pool().await;
     assert_eq!((pool.pool.capacity, pool.pool.held, pool.waiting), (0, 1, 1));
-    assert_eq!(f.store.expire_licences(&later, 10).await.map(|s| s.expired).unwrap_or(0), 1);
+    assert_eq!(
+        f.store
+            .expire_licences(&later, 10)
+            .await
+            .map(|s| s.expired)
+            .unwrap_or(0),
+        1
+    );
     let audit = f
         .store
         .audit(
@@ -1093,7 +1115,9 @@ async fn licences_renew_before_they_end_and_the_rest_are_noticed_once_then_expir
     assert_eq!(renewed.status, LicenceStatus::Active);
     assert_eq!(
         renewed.ends_at.map(|e| e.date_naive()),
-        (now + days(3)).checked_add_months(chrono::Months::new(12)).map(|e| e.date_naive())
+        (now + days(3))
+            .checked_add_months(chrono::Months::new(12))
+            .map(|e| e.date_naive())
     );
     assert!(renewed.version > renewing.version);
 
@@ -1102,7 +1126,10 @@ async fn licences_renew_before_they_end_and_the_rest_are_noticed_once_then_expir
     assert_eq!((after.renewed, after.expired), (0, 1));
     assert_eq!(stored(ending.id).await.status, LicenceStatus::Expired);
     assert_eq!(f.pool().await.pool.capacity, 3);
-    assert_eq!(f.notified(&["expiring_soon", "renewed", "expired"]).await, vec![2, 1, 1]);
+    assert_eq!(
+        f.notified(&["expiring_soon", "renewed", "expired"]).await,
+        vec![2, 1, 1]
+    );
 }
 
 fn recipient(email: &str, events: &[EventKind], pool: Option<PoolId>) -> leasehold_core::notify::Recipient {
@@ -1129,7 +1156,11 @@ impl Fixture {
             secret: "whsec_test".into(),
         };
         let vis = Visibility::Organisation(self.org);
-        let created = self.store.create_webhook(&ctx(), vis, &new).await.unwrap_or_else(|e| panic!("{e}"));
+        let created = self
+            .store
+            .create_webhook(&ctx(), vis, &new)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         if enabled {
             return created;
         }
@@ -1137,7 +1168,10 @@ impl Fixture {
             enabled: Some(false),
             ..WebhookChange::default()
         };
-        self.store.update_webhook(&ctx(), vis, created.id, &off).await.unwrap_or_else(|e| panic!("{e}"))
+        self.store
+            .update_webhook(&ctx(), vis, created.id, &off)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     async fn deliveries(&self) -> Vec<Delivery> {
@@ -1161,23 +1195,46 @@ async fn notifications_are_queued_for_the_recipients_and_endpoints_that_want_the
     // A pool of another organisation is refused, and nothing is saved.
     let refused = f
         .store
-        .set_recipients(&ctx(), vis, f.org, &[recipient("ops@example.com", &[EventKind::LowSeats], Some(other_pool))])
+        .set_recipients(
+            &ctx(),
+            vis,
+            f.org,
+            &[recipient("ops@example.com", &[EventKind::LowSeats], Some(other_pool))],
+        )
         .await;
-    assert!(matches!(refused, Err(StoreError::Domain(DomainError::Validation(_)))), "{refused:?}");
-    assert!(f.store.recipients(vis, f.org).await.unwrap_or_else(|e| panic!("{e}")).is_empty());
+    assert!(
+        matches!(refused, Err(StoreError::Domain(DomainError::Validation(_)))),
+        "{refused:?}"
+    );
+    assert!(f
+        .store
+        .recipients(vis, f.org)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_empty());
     let list = vec![
         recipient("ops@example.com", &[EventKind::LowSeats, EventKind::TopupDone], None),
         recipient("pool@example.com", &[EventKind::LowSeats], Some(pool)),
         recipient("billing@example.com", &[EventKind::InvoiceSent], None),
     ];
-    let saved = f.store.set_recipients(&ctx(), vis, f.org, &list).await.unwrap_or_else(|e| panic!("{e}"));
+    let saved = f
+        .store
+        .set_recipients(&ctx(), vis, f.org, &list)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(saved, list, "saved in order");
     let other = Visibility::Organisation(OrganisationId::from_uuid(Uuid::now_v7()));
-    assert!(f.store.recipients(other, f.org).await.is_err(), "another organisation sees nothing");
-    let low = f.add_webhook("https://hooks.example.com/low", &[EventKind::LowSeats], true).await;
+    assert!(
+        f.store.recipients(other, f.org).await.is_err(),
+        "another organisation sees nothing"
+    );
+    let low = f
+        .add_webhook("https://hooks.example.com/low", &[EventKind::LowSeats], true)
+        .await;
     let all = f.add_webhook("https://hooks.example.com/all", &[], true).await;
     f.add_webhook("https://hooks.example.com/off", &[], false).await;
-    f.add_webhook("https://hooks.example.com/expiry", &[EventKind::Expired], true).await;
+    f.add_webhook("https://hooks.example.com/expiry", &[EventKind::Expired], true)
+        .await;
 
     f.set_watch(Some(Threshold::Seats(2)), None).await;
     for i in 0..3 {
@@ -1200,15 +1257,23 @@ async fn notifications_are_queued_for_the_recipients_and_endpoints_that_want_the
         all.id.to_string(),
     ];
     expected.sort();
-    assert_eq!(targets, expected, "toggles, pools, filters and disabled endpoints applied");
-    assert!(deliveries.iter().all(|d| d.status == DeliveryStatus::Pending && d.kind == "low_seats" && d.attempts == 0));
+    assert_eq!(
+        targets, expected,
+        "toggles, pools, filters and disabled endpoints applied"
+    );
+    assert!(deliveries
+        .iter()
+        .all(|d| d.status == DeliveryStatus::Pending && d.kind == "low_seats" && d.attempts == 0));
     let audit = f
         .store
         .audit(vis, &AuditFilter::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
-    assert!(actions.contains(&"notification_recipients.updated") && actions.contains(&"webhook.created"), "{actions:?}");
+    assert!(
+        actions.contains(&"notification_recipients.updated") && actions.contains(&"webhook.created"),
+        "{actions:?}"
+    );
 }
 
 async fn two_workers_claim_each_delivery_once_and_failures_back_off(db: TestDatabase) {
@@ -1228,7 +1293,14 @@ async fn two_workers_claim_each_delivery_once_and_failures_back_off(db: TestData
         f.commit(vec![Change::InsertLicence(licence.clone())]).await;
         f.end_at(&licence, now + chrono::Duration::days(5)).await;
     }
-    assert_eq!(f.store.expire_licences(&ctx_at(now), 500).await.unwrap_or_else(|e| panic!("{e}")).noticed, LICENCES as u64);
+    assert_eq!(
+        f.store
+            .expire_licences(&ctx_at(now), 500)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .noticed,
+        LICENCES as u64
+    );
     // A second process on the same database.
     let second = leasehold_store::open(&db.url, &StoreOptions::default())
         .await
@@ -1236,7 +1308,10 @@ async fn two_workers_claim_each_delivery_once_and_failures_back_off(db: TestData
     let worker = |store: Arc<dyn Store>| async move {
         let mut claimed = Vec::new();
         loop {
-            let batch = store.claim_deliveries(Utc::now(), 7, 60, true).await.unwrap_or_else(|e| panic!("{e}"));
+            let batch = store
+                .claim_deliveries(Utc::now(), 7, 60, true)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
             if batch.is_empty() {
                 return claimed;
             }
@@ -1245,63 +1320,160 @@ async fn two_workers_claim_each_delivery_once_and_failures_back_off(db: TestData
     };
     let (a, b) = tokio::join!(worker(f.store.clone()), worker(second.clone()));
     let mut ids: Vec<DeliveryId> = a.iter().chain(&b).map(|c| c.delivery.id).collect();
-    println!("two workers claimed {} and {} of {} deliveries", a.len(), b.len(), 2 * LICENCES);
+    println!(
+        "two workers claimed {} and {} of {} deliveries",
+        a.len(),
+        b.len(),
+        2 * LICENCES
+    );
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), a.len() + b.len(), "no delivery claimed twice");
     assert_eq!(ids.len(), 2 * LICENCES, "every delivery claimed");
-    let webhooks: Vec<&ClaimedDelivery> = a.iter().chain(&b).filter(|c| c.delivery.channel == Channel::Webhook).collect();
-    assert!(webhooks.iter().all(|c| c.endpoint == Some(("https://hooks.example.com/x".into(), "whsec_test".into()))));
-    assert!(a.iter().all(|c| c.notification.kind == "expiring_soon" && c.delivery.attempts == 1));
+    let webhooks: Vec<&ClaimedDelivery> = a
+        .iter()
+        .chain(&b)
+        .filter(|c| c.delivery.channel == Channel::Webhook)
+        .collect();
+    assert!(webhooks
+        .iter()
+        .all(|c| c.endpoint == Some(("https://hooks.example.com/x".into(), "whsec_test".into()))));
+    assert!(a
+        .iter()
+        .all(|c| c.notification.kind == "expiring_soon" && c.delivery.attempts == 1));
     // Nothing more is due while the claims hold.
     assert!(worker(f.store.clone()).await.is_empty());
 
     // Finishing: a stale claim does nothing; a failure is retried after 10 s;
     // three failures of one endpoint in a row raise one `webhook_failing`.
     let first = &webhooks[0];
-    let failed = DeliveryResult::Failed { error: "the endpoint answered 500".into(), response_status: Some(500) };
-    assert!(!f.store.finish_delivery(&ctx(), first.delivery.id, Uuid::now_v7(), &failed).await.unwrap_or_else(|e| panic!("{e}")));
+    let failed = DeliveryResult::Failed {
+        error: "the endpoint answered 500".into(),
+        response_status: Some(500),
+    };
+    assert!(!f
+        .store
+        .finish_delivery(&ctx(), first.delivery.id, Uuid::now_v7(), &failed)
+        .await
+        .unwrap_or_else(|e| panic!("{e}")));
     for claimed in &webhooks[..3] {
-        assert!(f.store.finish_delivery(&ctx(), claimed.delivery.id, claimed.claim, &failed).await.unwrap_or_else(|e| panic!("{e}")));
+        assert!(f
+            .store
+            .finish_delivery(&ctx(), claimed.delivery.id, claimed.claim, &failed)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")));
     }
-    let delivered = DeliveryResult::Delivered { response_status: Some(250) };
+    let delivered = DeliveryResult::Delivered {
+        response_status: Some(250),
+    };
     for claimed in a.iter().chain(&b).filter(|c| c.delivery.channel == Channel::Email) {
-        assert!(f.store.finish_delivery(&ctx(), claimed.delivery.id, claimed.claim, &delivered).await.unwrap_or_else(|e| panic!("{e}")));
+        assert!(f
+            .store
+            .finish_delivery(&ctx(), claimed.delivery.id, claimed.claim, &delivered)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")));
     }
     assert_eq!(f.notified(&["webhook_failing"]).await, [1]);
-    let stored = f.store.webhook(vis, hook.id).await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("the webhook"));
+    let stored = f
+        .store
+        .webhook(vis, hook.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("the webhook"));
     assert_eq!(stored.consecutive_failures, 3);
     let all = {
-        let filter = DeliveryFilter { page: PageRequest { page: 1, per_page: 100 }, status: Some(DeliveryStatus::Pending), channel: Some(Channel::Webhook), ..DeliveryFilter::default() };
-        f.store.deliveries(vis, &filter).await.unwrap_or_else(|e| panic!("{e}")).items
+        let filter = DeliveryFilter {
+            page: PageRequest { page: 1, per_page: 100 },
+            status: Some(DeliveryStatus::Pending),
+            channel: Some(Channel::Webhook),
+            ..DeliveryFilter::default()
+        };
+        f.store
+            .deliveries(vis, &filter)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .items
     };
-    let retried = all.iter().find(|d| d.id == first.delivery.id).unwrap_or_else(|| panic!("the failed delivery"));
+    let retried = all
+        .iter()
+        .find(|d| d.id == first.delivery.id)
+        .unwrap_or_else(|| panic!("the failed delivery"));
     assert_eq!((retried.attempts, retried.response_status), (1, Some(500)));
     let wait = retried.next_attempt_at - Utc::now();
-    assert!(wait > chrono::Duration::seconds(5) && wait <= chrono::Duration::seconds(10), "{wait:?}");
+    assert!(
+        wait > chrono::Duration::seconds(5) && wait <= chrono::Duration::seconds(10),
+        "{wait:?}"
+    );
     // The failing notice is e-mailed, not sent to the endpoints.
-    let failing: Vec<Delivery> = f.deliveries().await.into_iter().filter(|d| d.kind == "webhook_failing").collect();
+    let failing: Vec<Delivery> = f
+        .deliveries()
+        .await
+        .into_iter()
+        .filter(|d| d.kind == "webhook_failing")
+        .collect();
     assert_eq!(failing.len(), 1);
     assert_eq!(failing[0].recipient.as_deref(), Some("ops@example.com"));
     // After the retry delay the failed ones are due again (the stale-claim one among them).
-    let later = f.store.claim_deliveries(Utc::now() + chrono::Duration::seconds(11), 100, 60, false).await.unwrap_or_else(|e| panic!("{e}"));
+    let later = f
+        .store
+        .claim_deliveries(Utc::now() + chrono::Duration::seconds(11), 100, 60, false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut again: Vec<DeliveryId> = later.iter().map(|c| c.delivery.id).collect();
     again.sort();
     let mut expected: Vec<DeliveryId> = webhooks[..3].iter().map(|c| c.delivery.id).collect();
     expected.sort();
-    assert_eq!(again, expected, "only the failed ones, and e-mails not claimed without SMTP");
+    assert_eq!(
+        again, expected,
+        "only the failed ones, and e-mails not claimed without SMTP"
+    );
     assert!(later.iter().all(|c| c.delivery.attempts == 2));
     // A success resets the endpoint's failure count; a delivered one can be replayed, a pending one not.
-    assert!(f.store.finish_delivery(&ctx(), later[0].delivery.id, later[0].claim, &DeliveryResult::Delivered { response_status: Some(204) }).await.unwrap_or_else(|e| panic!("{e}")));
-    let stored = f.store.webhook(vis, hook.id).await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("the webhook"));
+    assert!(f
+        .store
+        .finish_delivery(
+            &ctx(),
+            later[0].delivery.id,
+            later[0].claim,
+            &DeliveryResult::Delivered {
+                response_status: Some(204)
+            }
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}")));
+    let stored = f
+        .store
+        .webhook(vis, hook.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("the webhook"));
     assert_eq!(stored.consecutive_failures, 0);
-    let replay = f.store.replay_delivery(&ctx(), vis, later[0].delivery.id).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((replay.status, replay.attempts, replay.replay_of), (DeliveryStatus::Pending, 0, Some(later[0].delivery.id)));
+    let replay = f
+        .store
+        .replay_delivery(&ctx(), vis, later[0].delivery.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (replay.status, replay.attempts, replay.replay_of),
+        (DeliveryStatus::Pending, 0, Some(later[0].delivery.id))
+    );
     assert_eq!(replay.notification_id, later[0].delivery.notification_id);
     let pending = f.store.replay_delivery(&ctx(), vis, later[1].delivery.id).await;
-    assert!(matches!(pending, Err(StoreError::Domain(DomainError::Conflict { code: "delivery_pending", .. }))), "{pending:?}");
+    assert!(
+        matches!(
+            pending,
+            Err(StoreError::Domain(DomainError::Conflict {
+                code: "delivery_pending",
+                ..
+            }))
+        ),
+        "{pending:?}"
+    );
     // Removing the endpoint removes its deliveries.
-    f.store.delete_webhook(&ctx(), vis, hook.id).await.unwrap_or_else(|e| panic!("{e}"));
+    f.store
+        .delete_webhook(&ctx(), vis, hook.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(f.deliveries().await.iter().all(|d| d.channel == Channel::Email));
 }
 

@@ -50,7 +50,10 @@ pub async fn recipients(
 ) -> Result<RecipientList, ApiError> {
     caller.principal.may_manage_notifications()?;
     let organisation = organisation_of(caller, organisation, "organisation")?;
-    let found = state.store.recipients(caller.principal.visibility(), organisation).await?;
+    let found = state
+        .store
+        .recipients(caller.principal.visibility(), organisation)
+        .await?;
     Ok(RecipientList {
         organisation_id: organisation,
         items: found.into_iter().map(recipient_view).collect(),
@@ -63,7 +66,12 @@ pub async fn set_recipients(state: &AppState, caller: &Caller, body: PutRecipien
     let recipients = validate_recipients(&body.recipients).map_err(DomainError::Validation)?;
     let saved = state
         .store
-        .set_recipients(&caller.write_context(), caller.principal.visibility(), organisation, &recipients)
+        .set_recipients(
+            &caller.write_context(),
+            caller.principal.visibility(),
+            organisation,
+            &recipients,
+        )
         .await?;
     Ok(RecipientList {
         organisation_id: organisation,
@@ -83,7 +91,11 @@ fn events(v: &mut Validator, names: &[String]) -> BTreeSet<EventKind> {
             Some(kind) => {
                 kinds.insert(kind);
             }
-            None => v.push(FieldError::new("events", "unknown_event", &format!("{name:?} is not an event"))),
+            None => v.push(FieldError::new(
+                "events",
+                "unknown_event",
+                &format!("{name:?} is not an event"),
+            )),
         }
     }
     kinds
@@ -178,7 +190,10 @@ pub async fn update_webhook(
     caller.principal.may_manage_notifications()?;
     let mut v = Validator::new();
     let url = body.url.as_deref().and_then(|url| v.check(validate_webhook_url(url)));
-    let description = body.description.as_deref().map(|d| d.trim().chars().take(200).collect::<String>());
+    let description = body
+        .description
+        .as_deref()
+        .map(|d| d.trim().chars().take(200).collect::<String>());
     let events = body.events.as_deref().map(|names| events(&mut v, names));
     v.finish()?;
     let secret = body.rotate_secret.then(new_secret);
@@ -224,7 +239,11 @@ pub fn delivery_view(d: Delivery) -> DeliveryView {
     }
 }
 
-pub async fn deliveries(state: &AppState, caller: &Caller, query: &DeliveryQuery) -> Result<Page<DeliveryView>, ApiError> {
+pub async fn deliveries(
+    state: &AppState,
+    caller: &Caller,
+    query: &DeliveryQuery,
+) -> Result<Page<DeliveryView>, ApiError> {
     caller.principal.may_manage_notifications()?;
     let page = PageRequest::new(query.page, query.per_page)?;
     let filter = DeliveryFilter {
@@ -260,11 +279,16 @@ mod tests {
     fn webhook_events_refuse_unknown_kinds_and_an_endpoints_own_failures() {
         let mut v = Validator::new();
         let kinds = events(&mut v, &["low_seats".into(), "low_seats".into(), "expired".into()]);
-        assert_eq!(kinds.into_iter().collect::<Vec<_>>(), vec![EventKind::LowSeats, EventKind::Expired]);
+        assert_eq!(
+            kinds.into_iter().collect::<Vec<_>>(),
+            vec![EventKind::LowSeats, EventKind::Expired]
+        );
         assert!(v.finish().is_ok());
         let mut v = Validator::new();
         events(&mut v, &["webhook_failing".into(), "lunch".into()]);
-        let Err(DomainError::Validation(errors)) = v.finish() else { panic!("accepted") };
+        let Err(DomainError::Validation(errors)) = v.finish() else {
+            panic!("accepted")
+        };
         let codes: Vec<&str> = errors.iter().map(|e| e.code.as_str()).collect();
         assert_eq!(codes, vec!["not_for_webhooks", "unknown_event"]);
     }
