@@ -133,16 +133,24 @@ impl Deliverer {
     }
 }
 
-/// reqwest's errors without their chain say little ("error sending request").
+/// A failed request in a few words: reqwest's own message names the URL again
+/// and wraps the cause in layers ("error sending request for url (…): client
+/// error (Connect): tcp connect error: Connection refused").
 fn describe(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
+    let mut innermost = None;
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        innermost = Some(cause.to_string());
         source = cause.source();
     }
-    text
+    let cause = innermost.unwrap_or_else(|| error.to_string());
+    if error.is_timeout() {
+        format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())
+    } else if error.is_connect() {
+        format!("could not connect: {cause}")
+    } else {
+        cause
+    }
 }
 
 /// What a webhook endpoint receives: the event, with a stable `id` receivers
@@ -211,6 +219,17 @@ mod tests {
             body.lines().all(|line| line.len() <= 78),
             "short lines stay readable in every mail client"
         );
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_described_in_a_few_words() {
+        let error = match reqwest::Client::new().post("http://127.0.0.1:9/hook").send().await {
+            Err(error) => error,
+            Ok(response) => panic!("something answered on port 9: {response:?}"),
+        };
+        let text = describe(&error);
+        assert!(text.starts_with("could not connect: "), "{text}");
+        assert!(!text.contains("http://"), "{text}");
     }
 
     #[test]

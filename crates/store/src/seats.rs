@@ -601,6 +601,21 @@ async fn register(conn: &mut Conn, ctx: &WriteContext, reg: &DeviceRegistration,
         record_usage(conn, ctx, &pool, "request_denied", Some(device_id), Some("no_seat")).await?;
         let after = serde_json::json!({"reason": "no_seat", "held": pool.held, "capacity": pool.capacity});
         record_audit(conn, ctx, &pool, "seat.denied", "device", device_id, None, Some(after)).await?;
+        // Refused devices retry: tell people at most once an hour per pool.
+        let recent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notifications WHERE pool_id = $1 AND kind = 'seat_denied' AND created_at > $2",
+        )
+        .bind(pool.id.as_uuid())
+        .bind(ctx.now - chrono::Duration::hours(1))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+        if recent == 0 {
+            let product = product_name(conn, &pool).await?;
+            let message = format!("{product}: {} was refused a seat; all {} are in use", device.name, pool.capacity);
+            let data = serde_json::json!({"device_id": device_id, "device_name": device.name, "capacity": pool.capacity});
+            notify(conn, ctx, &pool, "seat_denied", &message, data).await?;
+        }
         return Ok(Registration::Refused { pool });
     }
     let request = leasehold_core::seat::SeatRequest {
@@ -624,6 +639,14 @@ async fn register(conn: &mut Conn, ctx: &WriteContext, reg: &DeviceRegistration,
     let after = serde_json::json!({"state": "waiting", "device_id": device_id, "policy": pool.queue_policy.as_str()});
     record_audit(conn, ctx, &pool, "seat_request.queued", "seat_request", request.id.as_uuid(), None, Some(after)).await?;
     let position = queue_position(conn, pool.id.as_uuid(), ctx.now, request.id.as_uuid()).await?;
+    // A request an administrator must approve is announced; one that the next
+    // free seat serves by itself is not (the low-seat alert covers the pool).
+    if pool.queue_policy == QueuePolicy::Approval {
+        let product = product_name(conn, &pool).await?;
+        let message = format!("{product}: {} asks for a seat and waits for your approval", device.name);
+        let data = serde_json::json!({"device_id": device_id, "device_name": device.name, "request_id": request.id, "position": position});
+        notify(conn, ctx, &pool, "device_request", &message, data).await?;
+    }
     Ok(Registration::Queued { device, request, position })
 }
 

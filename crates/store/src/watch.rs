@@ -318,6 +318,10 @@ async fn settle_topup(
     let after = serde_json::json!({"quantity": rule.add, "plan": rule.plan});
     record_audit(conn, ctx, &pool, action, "pool", pool.id.as_uuid(), Some(before), Some(after)).await?;
     if approve {
+        let product = product_name(conn, &pool).await?;
+        let message = format!("{product}: added {} seats, as approved", rule.add);
+        let data = serde_json::json!({"quantity": rule.add, "plan": rule.plan, "approved_by": by});
+        notify(conn, ctx, &pool, "topup_done", &message, data).await?;
         add_seats(conn, ctx, &pool, rule.add, rule.plan, LicenceSource::AutoTopup, by).await?;
     }
     Ok(())

@@ -660,7 +660,13 @@ async fn queue_policies_refuse_hold_for_approval_or_auto_grant(db: TestDatabase)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(f.register("refused").await, Registration::Refused { .. }));
+    assert!(matches!(f.register("refused-2").await, Registration::Refused { .. }));
     assert!(f.waiting().await.is_empty());
+    assert_eq!(
+        f.notified(&["seat_denied"]).await,
+        [1],
+        "denials are told once an hour per pool"
+    );
 
     f.store
         .set_queue_policy(&ctx(), org, pool.id, QueuePolicy::Approval)
@@ -668,6 +674,17 @@ async fn queue_policies_refuse_hold_for_approval_or_auto_grant(db: TestDatabase)
         .unwrap_or_else(|e| panic!("{e}"));
     let first = f.register("first").await;
     let second = f.register("second").await;
+    assert_eq!(
+        f.notified(&["device_request"]).await,
+        [2],
+        "each waiting device is told once"
+    );
+    f.register("second").await;
+    assert_eq!(
+        f.notified(&["device_request"]).await,
+        [2],
+        "asking again is not a new request"
+    );
     f.revoke(holder).await;
     assert_eq!(f.pool().await.pool.held, 0, "approval pools do not auto-grant");
     let Registration::Queued {
@@ -958,6 +975,11 @@ async fn a_topup_that_asks_first_waits_for_an_admin(db: TestDatabase) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((pool.capacity, pool.held, pool.watch.topup_pending_since), (7, 5, None));
     assert_eq!(f.licences_from(LicenceSource::AutoTopup).await.len(), 1);
+    assert_eq!(
+        f.notified(&["topup_done"]).await,
+        [1],
+        "an approved top-up is announced"
+    );
     let again = f.store.settle_topup(&ctx(), vis, id, false).await;
     assert!(
         matches!(again, Err(StoreError::Domain(DomainError::Conflict { .. }))),
