@@ -38,6 +38,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("pools") view=pages::dashboard::DashboardPage />
                     <Route path=path!("devices") view=pages::devices::DevicesPage />
                     <Route path=path!("sessions") view=pages::sessions::SessionsPage />
+                    <Route path=path!("notifications") view=pages::notifications::NotificationsPage />
+                    <Route
+                        path=path!("notifications/settings")
+                        view=pages::notification_settings::NotificationSettingsPage
+                    />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -91,6 +96,7 @@ fn Shell() -> impl IntoView {
         Auth::SignedIn(me) => Some(me),
         _ => None,
     });
+    pages::notifications::Unread::provide();
 
     view! {
         {move || match auth.get() {
@@ -246,7 +252,7 @@ const NAV: &[(&str, &[NavItem])] = &[
             },
             NavItem {
                 label: "Notifications",
-                href: None,
+                href: Some("/notifications"),
                 symbol: Icon::Bell,
                 roles: STAFF_AND_CUSTOMERS,
                 testid: "nav-notifications",
@@ -356,6 +362,10 @@ fn TopBar(user: Memo<Option<Me>>) -> impl IntoView {
                 </span>
             </div>
             <div class="topbar-user">
+                {move || {
+                    user.with(|u| u.as_ref().is_some_and(|me| pages::notifications::may_read(me.role)))
+                        .then(|| view! { <pages::notifications::Bell /> })
+                }}
                 <div class="avatar" aria-hidden="true">
                     {move || user.with(|u| u.as_ref().map(initials).unwrap_or_default())}
                 </div>

@@ -35,7 +35,7 @@ pub fn Modal(
     /// A wider dialog (forms with two columns, JSON).
     #[prop(optional)]
     wide: bool,
-    #[prop(optional)] testid: &'static str,
+    #[prop(optional, into)] testid: String,
 ) -> impl IntoView {
     let node = NodeRef::<html::Dialog>::new();
     let title_id = format!("dialog-title-{}", uuid::Uuid::new_v4().simple());
@@ -83,7 +83,7 @@ pub fn Modal(
             node_ref=node
             class=class
             aria-labelledby=labelled_by
-            data-testid=if testid.is_empty() { "dialog" } else { testid }
+            data-testid=if testid.is_empty() { "dialog".to_string() } else { testid }
             on:keydown=move |ev: web_sys::KeyboardEvent| {
                 if ev.key() == "Escape" {
                     ev.prevent_default();

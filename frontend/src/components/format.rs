@@ -5,6 +5,7 @@ use leasehold_core::access::ActorKind;
 use leasehold_core::values::{
     ApiScope, BillingStatus, LicenceSource, LicenceStatus, Plan, QueuePolicy, Role, SeatKind,
 };
+use leasehold_core::wire::ProductView;
 
 /// Minor units with the currency: `€45.00`, `$1,250.00`, `CHF 45.00`, `¥4,500`.
 pub fn money(minor: i64, currency: &str) -> String {
@@ -31,6 +32,31 @@ pub fn money(minor: i64, currency: &str) -> String {
         "JPY" => format!("{sign}¥{number}"),
         "" => format!("{sign}{number}"),
         other => format!("{sign}{other} {number}"),
+    }
+}
+
+/// A seat's price on `plan` and, for a quantity, the total:
+/// "€15.00 per seat (monthly) · €75.00 for 5 seats".
+pub fn price_line(product: &ProductView, plan: Plan, quantity: i64) -> String {
+    match product.prices.get(&plan) {
+        Some(unit) => {
+            let total = if quantity > 0 {
+                format!(
+                    " · {} for {}",
+                    money(unit.saturating_mul(quantity), &product.currency),
+                    count_label(quantity.unsigned_abs(), "seat", "seats")
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "{} per seat ({}){}",
+                money(*unit, &product.currency),
+                plan_label(plan).to_lowercase(),
+                total
+            )
+        }
+        None => format!("{} has no {} price", product.name, plan_label(plan).to_lowercase()),
     }
 }
 

@@ -35,6 +35,8 @@ pub enum Icon {
     Swap,
     Refresh,
     Edit,
+    More,
+    Shield,
 }
 
 impl Icon {
@@ -94,6 +96,11 @@ impl Icon {
             Icon::Swap => &["M4 8h15", "M15 4l4 4-4 4", "M20 16H5", "M9 12l-4 4 4 4"],
             Icon::Refresh => &["M20 12a8 8 0 1 1-2.34-5.66", "M20 4v6h-6"],
             Icon::Edit => &["M4 20h4L19 9l-4-4L4 16z", "M13.5 6.5l4 4"],
+            Icon::More => &["M5 12h.01", "M12 12h.01", "M19 12h.01"],
+            Icon::Shield => &[
+                "M12 3l8 3v6c0 4.5-3.4 8.2-8 9-4.6-.8-8-4.5-8-9V6z",
+                "M8.5 12l2.5 2.5 4.5-5",
+            ],
         }
     }
 }

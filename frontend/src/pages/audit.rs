@@ -1,17 +1,20 @@
 //! The audit log: who did what, when; each entry opens to show what changed.
 
 use crate::api;
-use crate::components::format::{action_label, actor_label, datetime, datetime_full, relative, short_id};
+use crate::components::format::{action_label, actor_label, count_label, datetime, datetime_full, relative, short_id};
 use crate::components::icons::{icon, Icon};
 use crate::components::pagination::Pagination;
 use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows};
 use crate::lookups;
 use crate::resource::{fetch, Fetch};
+use chrono::{DateTime, NaiveDate, Utc};
 use leasehold_core::access::ActorKind;
-use leasehold_core::ids::{AuditEntryId, OrganisationId};
+use leasehold_core::ids::{AuditEntryId, LicenceId, OrganisationId, ProductId};
 use leasehold_core::values::Role;
-use leasehold_core::wire::{AuditEntryView, AuditQuery, UserView};
+use leasehold_core::wire::{AuditEntryView, AuditQuery, AuditVerification, OrganisationView, UserView};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_query_map;
 use serde_json::Value;
 
 const PER_PAGE: u32 = 25;
@@ -79,30 +82,91 @@ pub fn AuditPage() -> impl IntoView {
     let vendor = role.is_vendor();
     let page = RwSignal::new(1u32);
     let organisation = RwSignal::new(None::<OrganisationId>);
+    let product = RwSignal::new(None::<ProductId>);
+    // A licence's details page links here with `?licence=<id>`.
+    let query = use_query_map();
+    let licence = RwSignal::new(query.with_untracked(|q| q.get("licence").and_then(|v| v.parse::<LicenceId>().ok())));
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
     let entries = fetch(
-        move || (page.get(), organisation.get()),
-        |(page, organisation)| async move {
+        move || {
+            (
+                page.get(),
+                organisation.get(),
+                product.get(),
+                licence.get(),
+                day_start(&from.get()),
+                day_start(&to.get()).map(|d| d + chrono::Duration::days(1)),
+            )
+        },
+        |(page, organisation, product, licence, from, to)| async move {
             let query = AuditQuery {
                 page: Some(page),
                 per_page: Some(PER_PAGE),
                 organisation,
+                product,
+                licence,
+                from,
+                to,
                 ..Default::default()
             };
             api::call(async |c| c.list_audit(&query).await).await
         },
     );
     let orgs = lookups::organisations();
+    let products = lookups::products();
     // Names for actors (a role that may not list users sees ids).
     let users = lookups::users(|| None);
     let expanded = RwSignal::new(Vec::<AuditEntryId>::new());
+    let verification = RwSignal::new(None::<Result<AuditVerification, api::ApiError>>);
+    let verifying = RwSignal::new(false);
+    let verify = move |_| {
+        if verifying.get_untracked() {
+            return;
+        }
+        verifying.set(true);
+        spawn_local(async move {
+            let result = api::call(async |c| c.verify_audit().await).await;
+            verifying.try_set(false);
+            verification.try_set(Some(result));
+        });
+    };
+    let filtered = move || {
+        organisation.get().is_some()
+            || product.get().is_some()
+            || licence.get().is_some()
+            || !from.get().is_empty()
+            || !to.get().is_empty()
+    };
+    let clear = move |_| {
+        organisation.set(None);
+        product.set(None);
+        licence.set(None);
+        from.set(String::new());
+        to.set(String::new());
+        page.set(1);
+    };
 
     view! {
-        <PageHeader title="Audit log" subtitle="Every change, who made it and when. Entries cannot be edited or removed." />
+        <PageHeader title="Audit log" subtitle="Every change, who made it and when. Entries are hash-chained: editing or removing one breaks the chain.">
+            <button
+                type="button"
+                class="btn btn-secondary"
+                data-testid="verify-audit"
+                disabled=move || verifying.get()
+                aria-busy=move || verifying.get().to_string()
+                on:click=verify
+            >
+                {icon(Icon::Shield)}
+                {move || if verifying.get() { "Verifying…" } else { "Verify integrity" }}
+            </button>
+        </PageHeader>
+        {move || verification.get().map(|result| verification_banner(result, orgs, vendor))}
         <section class="card" aria-label="Audit entries">
-            {vendor
-                .then(|| {
-                    view! {
-                        <div class="toolbar">
+            <div class="toolbar">
+                {vendor
+                    .then(|| {
+                        view! {
                             <label class="toolbar-label" for="audit-organisation">
                                 "Organisation"
                             </label>
@@ -115,18 +179,116 @@ pub fn AuditPage() -> impl IntoView {
                                     page.set(1);
                                 }
                             >
-                                <option value="">"All organisations"</option>
+                                <option value="" prop:selected=move || organisation.get().is_none()>
+                                    "All organisations"
+                                </option>
                                 {move || {
                                     orgs.with_ok(|list| {
                                         list.iter()
-                                            .map(|o| view! { <option value=o.id.to_string()>{o.name.clone()}</option> })
+                                            .map(|o| {
+                                                let id = o.id;
+                                                view! {
+                                                    <option
+                                                        value=o.id.to_string()
+                                                        prop:selected=move || organisation.get() == Some(id)
+                                                    >
+                                                        {o.name.clone()}
+                                                    </option>
+                                                }
+                                            })
                                             .collect_view()
                                     })
                                 }}
                             </select>
-                        </div>
+                        }
+                    })}
+                <label class="toolbar-label" for="audit-product">
+                    "Product"
+                </label>
+                <select
+                    id="audit-product"
+                    class="select"
+                    data-testid="audit-product"
+                    on:change=move |ev| {
+                        product.set(event_target_value(&ev).parse().ok());
+                        page.set(1);
                     }
-                })}
+                >
+                    <option value="" prop:selected=move || product.get().is_none()>
+                        "All products"
+                    </option>
+                    {move || {
+                        products
+                            .with_ok(|list| {
+                                list.iter()
+                                    .map(|p| {
+                                        let id = p.id;
+                                        view! {
+                                            <option value=p.id.to_string() prop:selected=move || product.get() == Some(id)>
+                                                {p.name.clone()}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()
+                            })
+                    }}
+                </select>
+                <label class="toolbar-label" for="audit-from">
+                    "From"
+                </label>
+                <input
+                    id="audit-from"
+                    class="input input-date"
+                    type="date"
+                    data-testid="audit-from"
+                    prop:value=from
+                    on:change=move |ev| {
+                        from.set(event_target_value(&ev));
+                        page.set(1);
+                    }
+                />
+                <label class="toolbar-label" for="audit-to">
+                    "To"
+                </label>
+                <input
+                    id="audit-to"
+                    class="input input-date"
+                    type="date"
+                    data-testid="audit-to"
+                    prop:value=to
+                    on:change=move |ev| {
+                        to.set(event_target_value(&ev));
+                        page.set(1);
+                    }
+                />
+                {move || {
+                    licence
+                        .get()
+                        .map(|id| {
+                            view! {
+                                <span class="chip chip-filter" data-testid="audit-licence-filter">
+                                    {format!("Licence …{}", short_id(id))}
+                                    <button
+                                        type="button"
+                                        class="chip-remove"
+                                        aria-label="Show every licence"
+                                        on:click=move |_| {
+                                            licence.set(None);
+                                            page.set(1);
+                                        }
+                                    >
+                                        {icon(Icon::Close)}
+                                    </button>
+                                </span>
+                            }
+                        })
+                }}
+                <Show when=filtered>
+                    <button type="button" class="btn btn-ghost btn-sm" data-testid="audit-clear" on:click=clear>
+                        "Clear filters"
+                    </button>
+                </Show>
+            </div>
             <div class="table-wrap" class:is-loading=move || entries.loading.get()>
                 <div class="progress" aria-hidden="true"></div>
                 <table class="table" aria-busy=move || entries.loading.get().to_string()>
@@ -166,7 +328,11 @@ pub fn AuditPage() -> impl IntoView {
                                                 <td colspan="5">
                                                     <EmptyState
                                                         title="No entries"
-                                                        hint="Changes to licences, users and keys will be recorded here."
+                                                        hint=if filtered() {
+                                                            "No change matches these filters."
+                                                        } else {
+                                                            "Changes to licences, users and keys will be recorded here."
+                                                        }
                                                         symbol=Icon::Logs
                                                     />
                                                 </td>
@@ -195,6 +361,120 @@ pub fn AuditPage() -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Midnight (UTC) of a `YYYY-MM-DD` date input's value.
+fn day_start(value: &str) -> Option<DateTime<Utc>> {
+    let day = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()?;
+    Some(day.and_hms_opt(0, 0, 0)?.and_utc())
+}
+
+/// The verdict of "Verify integrity": every chain intact, or where one breaks.
+fn verification_banner(
+    result: Result<AuditVerification, api::ApiError>,
+    orgs: Fetch<Vec<OrganisationView>>,
+    vendor: bool,
+) -> AnyView {
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            return view! {
+                <div class="banner banner-error audit-verdict" role="alert" data-testid="audit-verdict">
+                    {icon(Icon::Alert)}
+                    <div class="banner-body">
+                        <p class="banner-title">"The audit log could not be verified"</p>
+                        <p class="banner-text">{error.summary()}</p>
+                    </div>
+                </div>
+            }
+            .into_any();
+        }
+    };
+    let chain_name = move |id: Option<OrganisationId>| match id {
+        None => "Vendor-wide entries".to_string(),
+        Some(id) if vendor => lookups::org_name(&orgs, id).unwrap_or_else(|| format!("Organisation …{}", short_id(id))),
+        Some(_) => "Your organisation".to_string(),
+    };
+    let entries: i64 = report.chains.iter().map(|c| c.verified_entries).sum();
+    let pending: i64 = report.chains.iter().map(|c| c.pending_entries).sum();
+    if report.verified {
+        let heads = report
+            .chains
+            .iter()
+            .filter_map(|c| c.head_hash.as_ref().map(|h| (chain_name(c.organisation_id), h.clone())))
+            .collect::<Vec<_>>();
+        let pending_text = if pending > 0 {
+            format!(
+                " {} newer are sealed within seconds.",
+                count_label(pending.unsigned_abs(), "entry", "entries")
+            )
+        } else {
+            String::new()
+        };
+        view! {
+            <div class="banner banner-success audit-verdict" role="status" data-testid="audit-verdict" data-verified="true">
+                {icon(Icon::Shield)}
+                <div class="banner-body">
+                    <p class="banner-title">"The audit log is intact"</p>
+                    <p class="banner-text">
+                        {format!(
+                            "{} in {} checked at {}: none edited, removed or reordered.{pending_text}",
+                            count_label(entries.unsigned_abs(), "entry", "entries"),
+                            count_label(report.chains.len() as u64, "chain", "chains"),
+                            datetime(report.checked_at),
+                        )}
+                    </p>
+                    {(!heads.is_empty())
+                        .then(|| {
+                            view! {
+                                <details class="audit-heads">
+                                    <summary>"Chain heads (keep a copy to detect a rewritten log later)"</summary>
+                                    <ul class="banner-list">
+                                        {heads
+                                            .into_iter()
+                                            .map(|(name, hash)| {
+                                                view! {
+                                                    <li>
+                                                        {format!("{name}: ")}
+                                                        <code>{hash}</code>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ul>
+                                </details>
+                            }
+                        })}
+                </div>
+            </div>
+        }
+        .into_any()
+    } else {
+        let broken = report
+            .chains
+            .iter()
+            .filter(|c| c.problem.is_some())
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    chain_name(c.organisation_id),
+                    c.detail.clone().unwrap_or_else(|| "the chain breaks".into())
+                )
+            })
+            .collect::<Vec<_>>();
+        view! {
+            <div class="banner banner-error audit-verdict" role="alert" data-testid="audit-verdict" data-verified="false">
+                {icon(Icon::Alert)}
+                <div class="banner-body">
+                    <p class="banner-title">"The audit log has been tampered with"</p>
+                    <ul class="banner-list">
+                        {broken.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                    </ul>
+                </div>
+            </div>
+        }
+        .into_any()
+    }
 }
 
 fn actor_name(kind: ActorKind, id: Option<uuid::Uuid>, users: Fetch<Vec<UserView>>) -> String {
@@ -343,6 +623,16 @@ mod tests {
                 after: "paused".into()
             }]
         );
+    }
+
+    #[test]
+    fn date_filters_start_at_midnight() {
+        assert_eq!(
+            day_start("2026-12-06").map(|d| d.to_rfc3339()),
+            Some("2026-12-06T00:00:00+00:00".to_string())
+        );
+        assert_eq!(day_start(""), None);
+        assert_eq!(day_start("06/12/2026"), None);
     }
 
     #[test]

@@ -6,11 +6,13 @@ use crate::components::dialog::Modal;
 use crate::components::form::{clear_field, field_error, invalid, Field, FormError};
 use crate::components::format::{count_label, duration_words, queue_policy_hint, queue_policy_label, seat_kind_label};
 use crate::components::icons::{icon, Icon};
+use crate::components::menu::{ActionMenu, MenuAction};
 use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader};
 use crate::components::toast::{use_toasts, Toasts};
 use crate::components::usage::{used_line, OverCapacityPill, UsageBar};
 use crate::lookups::MAX_PER_PAGE;
 use crate::pages::devices::can_manage_seats;
+use crate::pages::pool_watch::{watch_section, BuyDialog, WatchDialog};
 use crate::resource::{fetch_once, Fetch};
 use leasehold_core::ids::PoolId;
 use leasehold_core::values::{QueuePolicy, Role, SeatKind};
@@ -170,6 +172,10 @@ fn pool_card(pool: PoolView, pools: Pools, manage: bool, vendor: bool, toasts: T
     let now_for_hint = now.clone();
     let now_for_tone = now.clone();
     let now_for_lease = now.clone();
+    let now_for_low = now.clone();
+    let now_for_watch = now.clone();
+    let now_for_dialog = now.clone();
+    let dialog = RwSignal::new(None::<CardDialog>);
     view! {
         <article
             class=move || format!("card pool-card pool-{}", crate::components::usage::tone(&now_for_tone()))
@@ -186,9 +192,13 @@ fn pool_card(pool: PoolView, pools: Pools, manage: bool, vendor: bool, toasts: T
                         {pool.organisation_name.clone()}
                     </p>
                 </div>
-                <div class="pool-badges">
-                    <span class="pill pill-product">{capitalised(seat_kind_label(pool.seat_kind))}</span>
-                    {move || now_for_pill().over_capacity.then(|| view! { <OverCapacityPill /> })}
+                <div class="pool-head-side">
+                    <div class="pool-badges">
+                        <span class="pill pill-product">{capitalised(seat_kind_label(pool.seat_kind))}</span>
+                        {move || now_for_pill().over_capacity.then(|| view! { <OverCapacityPill /> })}
+                        {move || now_for_low().low.then(low_pill)}
+                    </div>
+                    {manage.then(|| pool_menu(&pool, dialog))}
                 </div>
             </header>
             {move || {
@@ -244,6 +254,26 @@ fn pool_card(pool: PoolView, pools: Pools, manage: bool, vendor: bool, toasts: T
                 }
             }}
             {(!device).then(|| lease_settings(pool.clone(), pools, manage, toasts, now_for_lease))}
+            {watch_section(pool.clone(), pools, manage, toasts, now_for_watch)}
+            {move || {
+                // The dialog keeps what is typed while the card's figures change.
+                let p = untrack(&now_for_dialog);
+                match dialog.get() {
+                    None => ().into_any(),
+                    Some(CardDialog::Watch) => {
+                        view! {
+                            <WatchDialog pool=p pools=pools toasts=toasts on_close=Callback::new(move |_| dialog.set(None)) />
+                        }
+                            .into_any()
+                    }
+                    Some(CardDialog::Buy) => {
+                        view! {
+                            <BuyDialog pool=p pools=pools toasts=toasts on_close=Callback::new(move |_| dialog.set(None)) />
+                        }
+                            .into_any()
+                    }
+                }
+            }}
             <footer class="pool-foot">
                 {if manage {
                     policy_select(id, select_id.clone(), hint_id.clone(), pool.clone(), pools, toasts, now_for_policy)
@@ -283,6 +313,49 @@ fn pool_card(pool: PoolView, pools: Pools, manage: bool, vendor: bool, toasts: T
                 }}
             </footer>
         </article>
+    }
+}
+
+/// The dialog a pool card's menu opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CardDialog {
+    Watch,
+    Buy,
+}
+
+fn low_pill() -> impl IntoView {
+    view! {
+        <span
+            class="pill pill-low"
+            data-testid="pool-low"
+            title="Fewer seats are free than the low-seat alert allows; it re-arms once more are free again."
+        >
+            <span class="pill-dot" aria-hidden="true"></span>
+            "Low on seats"
+        </span>
+    }
+}
+
+/// The card's "⋯" menu: the alert and top-up settings, and buying seats.
+fn pool_menu(pool: &PoolView, dialog: RwSignal<Option<CardDialog>>) -> impl IntoView {
+    let actions = vec![
+        MenuAction {
+            label: "Alerts & top-up…".into(),
+            testid: "open-watch-settings",
+            run: Callback::new(move |_| dialog.set(Some(CardDialog::Watch))),
+        },
+        MenuAction {
+            label: "Add seats…".into(),
+            testid: "open-buy-seats",
+            run: Callback::new(move |_| dialog.set(Some(CardDialog::Buy))),
+        },
+    ];
+    view! {
+        <ActionMenu
+            label=format!("Actions for {} at {}", pool.product_name, pool.organisation_name)
+            actions=actions
+            testid="pool-menu"
+        />
     }
 }
 

@@ -13,6 +13,7 @@ use crate::components::toast::use_toasts;
 use crate::pages::audit::changed_fields;
 use crate::resource::fetch;
 use leasehold_core::ids::LicenceId;
+use leasehold_core::licence::renewable;
 use leasehold_core::values::{BillingStatus, LicenceStatus, Role};
 use leasehold_core::wire::{AuditEntryView, AuditQuery, LicenceView};
 use leptos::prelude::*;
@@ -165,7 +166,12 @@ fn LicenceDetail(id: LicenceId) -> impl IntoView {
                 <h2 id="history-title" class="card-title">
                     "History"
                 </h2>
-                <p class="card-subtitle">"Every change to this licence, newest first."</p>
+                <p class="card-subtitle">
+                    "Every change to this licence, newest first. "
+                    <a class="row-link" href=format!("/logs?licence={id}") data-testid="licence-audit-link">
+                        "Open in the audit log"
+                    </a>
+                </p>
             </div>
             {move || {
                 history
@@ -300,6 +306,16 @@ fn details(l: &LicenceView, toasts: crate::components::toast::Toasts) -> impl In
                     <dd>{activated}</dd>
                     <dt>"Ends"</dt>
                     <dd data-testid="licence-ends">{ends}</dd>
+                    <dt>"Renewal"</dt>
+                    <dd data-testid="licence-renewal">
+                        {if l.auto_renew {
+                            "Renews automatically an hour before it ends"
+                        } else if renewable(l.plan) {
+                            "Ends unless renewed"
+                        } else {
+                            "—"
+                        }}
+                    </dd>
                     <dt>"Redeemed"</dt>
                     <dd>{opt_datetime(l.redeemed_at)}</dd>
                 </dl>

@@ -3,12 +3,13 @@
 
 use crate::api::{self, ApiError};
 use crate::components::form::{clear_field, field_error, invalid, Field, FormError};
-use crate::components::format::{money, plan_label, seat_kind_label};
+use crate::components::format::{plan_label, price_line, seat_kind_label};
 use crate::components::icons::{icon, Icon};
 use crate::components::state::{set_title, ErrorPanel, NoAccess, PageHeader, Spinner};
 use crate::components::toast::use_toasts;
 use crate::lookups;
 use leasehold_core::ids::{OrganisationId, ProductId, UserId};
+use leasehold_core::licence::renewable;
 use leasehold_core::values::Plan;
 use leasehold_core::wire::CreateLicence;
 use leasehold_core::FieldError;
@@ -53,6 +54,7 @@ fn NewLicenceForm() -> impl IntoView {
     let note = RwSignal::new(String::new());
     let quantity = RwSignal::new("1".to_string());
     let assign = RwSignal::new(false);
+    let auto_renew = RwSignal::new(false);
     let organisation = RwSignal::new(None::<OrganisationId>);
     let user = RwSignal::new(None::<UserId>);
     let users = lookups::users(move || organisation.get());
@@ -79,28 +81,8 @@ fn NewLicenceForm() -> impl IntoView {
     });
     let price_line = move || {
         let product = selected_product.get()?;
-        let plan = plan.get();
         let quantity: i64 = quantity.get().trim().parse().unwrap_or(0);
-        Some(match product.prices.get(&plan) {
-            Some(unit) => {
-                let total = if quantity > 0 {
-                    format!(
-                        " · {} for {} seats",
-                        money(unit.saturating_mul(quantity), &product.currency),
-                        quantity
-                    )
-                } else {
-                    String::new()
-                };
-                format!(
-                    "{} per seat ({}){}",
-                    money(*unit, &product.currency),
-                    plan_label(plan).to_lowercase(),
-                    total
-                )
-            }
-            None => format!("{} has no {} price", product.name, plan_label(plan).to_lowercase()),
-        })
+        Some(price_line(&product, plan.get(), quantity))
     };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -153,6 +135,7 @@ fn NewLicenceForm() -> impl IntoView {
             quantity: quantity_value,
             owner_organisation_id: owner.0,
             owner_user_id: owner.1,
+            auto_renew: auto_renew.get_untracked() && renewable(plan.get_untracked()),
         };
         errors.set(None);
         pending.set(true);
@@ -274,6 +257,22 @@ fn NewLicenceForm() -> impl IntoView {
                     <p class="price-line" data-testid="licence-price" aria-live="polite">
                         {price_line}
                     </p>
+                    <Show when=move || renewable(plan.get())>
+                        <label class="checkbox">
+                            <input
+                                type="checkbox"
+                                data-testid="licence-auto-renew"
+                                prop:checked=move || auto_renew.get()
+                                on:change=move |ev| auto_renew.set(event_target_checked(&ev))
+                            />
+                            <span>
+                                "Renew automatically"
+                                <span class="muted small block">
+                                    "Adds a term an hour before the licence ends, so its seats never lapse."
+                                </span>
+                            </span>
+                        </label>
+                    </Show>
                     <Field label="Name" id="licence-name" error=name_error hint="Used to find the licence later, e.g. the customer and the purpose.">
                         <input
                             id="licence-name"

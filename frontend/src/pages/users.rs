@@ -1,13 +1,13 @@
 //! Users and API keys, as two tabs of one page (`/users`, `/users?tab=keys`).
 
 use crate::api::{self, ApiError};
-use crate::components::clipboard::copy_secret_with_toast;
 use crate::components::dialog::{ConfirmDialog, Modal};
 use crate::components::form::{clear_field, field_error, invalid, Field, FormError};
 use crate::components::format::{date, datetime_full, relative, role_label, scope_label};
 use crate::components::icons::{icon, Icon};
 use crate::components::pagination::Pagination;
 use crate::components::pills::RolePill;
+use crate::components::secret::SecretDialog;
 use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows};
 use crate::components::toast::use_toasts;
 use crate::lookups;
@@ -687,7 +687,16 @@ fn ApiKeysPanel(orgs: Fetch<Vec<OrganisationView>>) -> impl IntoView {
             secret
                 .get()
                 .map(|(name, key)| {
-                    view! { <SecretDialog name=name key=key on_close=Callback::new(move |_| secret.set(None)) /> }
+                    view! {
+                        <SecretDialog
+                            title=format!("API key {name} created")
+                            label="Secret key"
+                            what="API key"
+                            value=key
+                            testid="api-key"
+                            on_close=Callback::new(move |_| secret.set(None))
+                        />
+                    }
                 })
         }}
         {move || {
@@ -939,57 +948,4 @@ fn CreateKeyDialog(
                 </form>
             </Modal>
         }
-}
-
-/// Shows a new key once, with a copy button.
-#[component]
-fn SecretDialog(name: String, key: String, on_close: Callback<()>) -> impl IntoView {
-    let toasts = use_toasts();
-    let copy_key = key.clone();
-    view! {
-        <Modal title=format!("API key {name} created") on_close=on_close testid="api-key-secret-dialog">
-            <div class="modal-body">
-                <div class="banner banner-warning" role="note">
-                    {icon(Icon::Alert)}
-                    <p class="banner-title">"Copy the key now. It is shown only this once and cannot be recovered."</p>
-                </div>
-                <label class="field-label" for="api-key-secret">
-                    "Secret key"
-                </label>
-                <div class="secret">
-                    <input
-                        id="api-key-secret"
-                        class="input input-code"
-                        type="text"
-                        readonly=true
-                        data-testid="api-key-secret"
-                        prop:value=key
-                        on:focus=move |ev| {
-                            use wasm_bindgen::JsCast;
-                            if let Some(input) = ev
-                                .target()
-                                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-                            {
-                                input.select();
-                            }
-                        }
-                    />
-                    <button
-                        type="button"
-                        class="btn btn-secondary"
-                        data-testid="api-key-copy"
-                        on:click=move |_| copy_secret_with_toast(toasts, copy_key.clone(), "API key")
-                    >
-                        {icon(Icon::Copy)}
-                        "Copy"
-                    </button>
-                </div>
-            </div>
-            <div class="modal-footer">
-                <button type="button" class="btn btn-primary" on:click=move |_| on_close.run(())>
-                    "Done"
-                </button>
-            </div>
-        </Modal>
-    }
 }
