@@ -888,8 +888,8 @@ async fn an_alert_fires_once_per_crossing_and_rearms_only_above_its_threshold(db
     assert_eq!(f.notified(&["low_seats"]).await, [3]);
 }
 
-async fn registrations_48_on_10_seats_top_up_once_and_alert_once_per_crossing(db: TestDatabase) {
-    const ATTEMPTS: usize = 48;
+async fn registrations_100_on_10_seats_top_up_once_and_alert_once_per_crossing(db: TestDatabase) {
+    const ATTEMPTS: usize = 100;
     let f = Arc::new(fixture(&db, 10).await);
     // Alert below 5; top up 4 seats below 3, once a month.
     f.set_watch(Some(Threshold::Seats(5)), Some(topup(3, 4, 1, false)))
@@ -1508,7 +1508,7 @@ on_both_engines!(
     reallocation_moves_a_seat_in_one_step,
     expired_licences_shrink_their_pool_and_freed_seats_go_nowhere,
     an_alert_fires_once_per_crossing_and_rearms_only_above_its_threshold,
-    registrations_48_on_10_seats_top_up_once_and_alert_once_per_crossing,
+    registrations_100_on_10_seats_top_up_once_and_alert_once_per_crossing,
     a_topup_that_asks_first_waits_for_an_admin,
     buying_seats_adds_a_priced_licence_and_serves_the_queue,
     notifications_are_per_organisation_and_marked_read,
