@@ -7,6 +7,7 @@
 //! - [`seat`]: pools, devices, seats and the request queue.
 //! - [`watch`]: pools' low-seat alerts and automatic top-ups.
 //! - [`notify`]: e-mail recipients, the delivery outbox's retries, webhook signatures.
+//! - [`report`]: pool reports integrated exactly from usage events.
 //! - [`access`]: who is asking and what they may see.
 //! - [`audit`]: the audit log's hash chain and its verification.
 //! - [`error`]: the domain's typed errors, each with a stable code.
@@ -20,6 +21,7 @@ pub mod ids;
 pub mod licence;
 pub mod notify;
 pub mod ports;
+pub mod report;
 pub mod seat;
 pub mod values;
 pub mod watch;
