@@ -49,6 +49,30 @@ impl Recipient {
     }
 }
 
+/// Whether a webhook endpoint filtering on `events` (empty: all of them) is
+/// sent an event of `kind`; an endpoint's own failures never are.
+pub fn endpoint_wants(events: &BTreeSet<EventKind>, kind: EventKind) -> bool {
+    kind != EventKind::WebhookFailing && (events.is_empty() || events.contains(&kind))
+}
+
+/// Parses event kinds, recording each unknown one against `field`.
+pub fn parse_events(names: &[String], field: &str, errors: &mut Vec<FieldError>) -> BTreeSet<EventKind> {
+    let mut kinds = BTreeSet::new();
+    for name in names {
+        match EventKind::parse(name) {
+            Some(kind) => {
+                kinds.insert(kind);
+            }
+            None => errors.push(FieldError::new(
+                field,
+                "unknown_event",
+                &format!("{name:?} is not an event"),
+            )),
+        }
+    }
+    kinds
+}
+
 /// The events a new recipient gets when the request names none: the ones that
 /// need someone to act.
 pub const DEFAULT_EVENTS: &[EventKind] = &[
@@ -87,22 +111,7 @@ pub fn validate_recipients(input: &[RecipientInput]) -> Result<Vec<Recipient>, V
         }
         let events = match events {
             None => DEFAULT_EVENTS.iter().copied().collect(),
-            Some(names) => {
-                let mut kinds = BTreeSet::new();
-                for name in names {
-                    match EventKind::parse(name) {
-                        Some(kind) => {
-                            kinds.insert(kind);
-                        }
-                        None => errors.push(FieldError::new(
-                            &field("events"),
-                            "unknown_event",
-                            &format!("{name:?} is not an event"),
-                        )),
-                    }
-                }
-                kinds
-            }
+            Some(names) => parse_events(names, &field("events"), &mut errors),
         };
         recipients.push(Recipient {
             email,
@@ -295,6 +304,15 @@ mod tests {
                 ("recipients[3].events", "unknown_event"),
             ]
         );
+    }
+
+    #[test]
+    fn endpoints_get_what_they_filter_on_but_never_their_own_failures() {
+        let all = BTreeSet::new();
+        let low: BTreeSet<EventKind> = [EventKind::LowSeats].into_iter().collect();
+        assert!(endpoint_wants(&all, EventKind::Expired) && endpoint_wants(&low, EventKind::LowSeats));
+        assert!(!endpoint_wants(&low, EventKind::Expired));
+        assert!(!endpoint_wants(&all, EventKind::WebhookFailing));
     }
 
     #[test]

@@ -1481,11 +1481,7 @@ impl Store for Engine {
         let (claim, due) = claim_due(&mut tx, now, limit, lease_seconds, email).await?;
         tx.commit().await.map_err(backend)?;
         let mut conn = self.reader().acquire().await.map_err(backend)?;
-        let mut claimed = Vec::with_capacity(due.len());
-        for delivery in due {
-            claimed.push(delivery_content(&mut conn, delivery, claim).await?);
-        }
-        Ok(claimed)
+        delivery_contents(&mut conn, claim, due).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -9,7 +9,7 @@
 // number of processes each attempt is made by one of them; the claim lapses
 // after a lease, so a process that dies mid-send leaves the row to another.
 
-use leasehold_core::notify::{next_attempt, Recipient, FAILING_AFTER};
+use leasehold_core::notify::{endpoint_wants, next_attempt, Recipient, FAILING_AFTER};
 use leasehold_core::values::{Channel, DeliveryStatus, EventKind};
 use std::collections::BTreeSet;
 
@@ -32,30 +32,21 @@ async fn enqueue_deliveries(
 ) -> Result<(), StoreError> {
     let Some(event) = EventKind::parse(kind) else { return Ok(()) };
     let pool = pool.map(PoolId::from_uuid);
-    let recipients: Vec<(String, Json<BTreeSet<EventKind>>, Option<Uuid>)> =
-        sqlx::query_as("SELECT email, events, pool_id FROM notification_recipients WHERE organisation_id = $1 ORDER BY position")
+    let mut targets: Vec<(Channel, Option<String>, Option<Uuid>)> = load_recipients(conn, OrganisationId::from_uuid(organisation))
+        .await?
+        .into_iter()
+        .filter(|r| r.wants(event, pool))
+        .map(|r| (Channel::Email, Some(r.email.as_str().to_owned()), None))
+        .collect();
+    let endpoints: Vec<(Uuid, Json<BTreeSet<EventKind>>)> =
+        sqlx::query_as("SELECT id, events FROM webhooks WHERE organisation_id = $1 AND enabled ORDER BY created_at, id")
             .bind(organisation)
             .fetch_all(&mut *conn)
             .await
             .map_err(backend)?;
-    let mut targets: Vec<(Channel, Option<String>, Option<Uuid>)> = Vec::new();
-    for (email, events, only_pool) in recipients {
-        let wants = events.0.contains(&event) && (only_pool.is_none() || only_pool.map(PoolId::from_uuid) == pool);
-        if wants {
-            targets.push((Channel::Email, Some(email), None));
-        }
-    }
-    if event != EventKind::WebhookFailing {
-        let endpoints: Vec<(Uuid, Json<BTreeSet<EventKind>>)> =
-            sqlx::query_as("SELECT id, events FROM webhooks WHERE organisation_id = $1 AND enabled ORDER BY created_at, id")
-                .bind(organisation)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(backend)?;
-        for (id, events) in endpoints {
-            if events.0.is_empty() || events.0.contains(&event) {
-                targets.push((Channel::Webhook, None, Some(id)));
-            }
+    for (id, events) in endpoints {
+        if endpoint_wants(&events.0, event) {
+            targets.push((Channel::Webhook, None, Some(id)));
         }
     }
     for (channel, recipient, webhook) in targets {
@@ -401,33 +392,51 @@ async fn claim_due(
     Ok((claim, rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?))
 }
 
-/// What a worker needs to send a claimed delivery.
-async fn delivery_content(
+/// What workers need to send claimed deliveries: each notification and each
+/// endpoint read once, however many deliveries share it.
+async fn delivery_contents(
     conn: &mut Conn,
-    delivery: Delivery,
     claim: Uuid,
-) -> Result<ClaimedDelivery, StoreError> {
-    let row: NotificationRow = sqlx::query_as(
-        "SELECT id, organisation_id, pool_id, kind, message, data, created_at, read_at FROM notifications WHERE id = $1",
-    )
-    .bind(delivery.notification_id.as_uuid())
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(backend)?;
-    let endpoint = match delivery.webhook_id {
-        Some(webhook) => sqlx::query_as("SELECT url, secret FROM webhooks WHERE id = $1")
-            .bind(webhook.as_uuid())
-            .fetch_optional(&mut *conn)
+    due: Vec<Delivery>,
+) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    let mut notifications: std::collections::HashMap<Uuid, Notification> = std::collections::HashMap::new();
+    let mut endpoints: std::collections::HashMap<Uuid, Option<(String, String)>> = std::collections::HashMap::new();
+    let mut claimed = Vec::with_capacity(due.len());
+    for delivery in due {
+        let id = delivery.notification_id.as_uuid();
+        if let std::collections::hash_map::Entry::Vacant(slot) = notifications.entry(id) {
+            let row: NotificationRow = sqlx::query_as(
+                "SELECT id, organisation_id, pool_id, kind, message, data, created_at, read_at FROM notifications WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *conn)
             .await
-            .map_err(backend)?,
-        None => None,
-    };
-    Ok(ClaimedDelivery {
-        delivery,
-        claim,
-        notification: row.try_into()?,
-        endpoint,
-    })
+            .map_err(backend)?;
+            slot.insert(row.try_into()?);
+        }
+        let endpoint = match delivery.webhook_id.map(|w| w.as_uuid()) {
+            Some(webhook) => {
+                if let std::collections::hash_map::Entry::Vacant(slot) = endpoints.entry(webhook) {
+                    let found = sqlx::query_as("SELECT url, secret FROM webhooks WHERE id = $1")
+                        .bind(webhook)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(backend)?;
+                    slot.insert(found);
+                }
+                endpoints.get(&webhook).cloned().flatten()
+            }
+            None => None,
+        };
+        let notification = notifications.get(&id).cloned().ok_or_else(|| backend("a claimed delivery lost its notification"))?;
+        claimed.push(ClaimedDelivery {
+            delivery,
+            claim,
+            notification,
+            endpoint,
+        });
+    }
+    Ok(claimed)
 }
 
 /// Records an attempt's result, if `claim` still owns the delivery.
@@ -486,20 +495,15 @@ async fn finish(
             .await
             .map_err(backend)?;
             if let Some(webhook) = webhook {
-                let failures: i64 = sqlx::query_scalar(
+                let (failures, url): (i64, String) = sqlx::query_as(
                     "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
-                     RETURNING consecutive_failures",
+                     RETURNING consecutive_failures, url",
                 )
                 .bind(webhook)
                 .fetch_one(&mut *conn)
                 .await
                 .map_err(backend)?;
                 if failures == i64::from(FAILING_AFTER) {
-                    let url: String = sqlx::query_scalar("SELECT url FROM webhooks WHERE id = $1")
-                        .bind(webhook)
-                        .fetch_one(&mut *conn)
-                        .await
-                        .map_err(backend)?;
                     let message = format!("Webhook {url} failed {failures} deliveries in a row: {error}");
                     let data = serde_json::json!({"webhook_id": webhook, "url": url, "failures": failures, "last_error": error});
                     notify_organisation(conn, ctx, organisation, None, "webhook_failing", &message, data).await?;

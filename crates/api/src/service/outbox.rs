@@ -7,7 +7,7 @@ use crate::service::Caller;
 use crate::state::AppState;
 use leasehold_core::error::Validator;
 use leasehold_core::ids::{DeliveryId, OrganisationId, WebhookId};
-use leasehold_core::notify::{validate_recipients, validate_webhook_url, Recipient};
+use leasehold_core::notify::{parse_events, validate_recipients, validate_webhook_url, Recipient};
 use leasehold_core::ports::{Delivery, DeliveryFilter, ListFilter, NewWebhook, PageRequest, Webhook, WebhookChange};
 use leasehold_core::values::{DeliveryStatus, EventKind};
 use leasehold_core::wire::{
@@ -79,25 +79,22 @@ pub async fn set_recipients(state: &AppState, caller: &Caller, body: PutRecipien
     })
 }
 
+/// A webhook's event filter: known kinds, and not an endpoint's own failures
+/// (those are told by e-mail and in the app).
 fn events(v: &mut Validator, names: &[String]) -> BTreeSet<EventKind> {
-    let mut kinds = BTreeSet::new();
-    for name in names {
-        match EventKind::parse(name) {
-            Some(EventKind::WebhookFailing) => v.push(FieldError::new(
+    let mut errors = Vec::new();
+    let kinds = parse_events(names, "events", &mut errors);
+    if kinds.contains(&EventKind::WebhookFailing) {
+        errors.insert(
+            0,
+            FieldError::new(
                 "events",
                 "not_for_webhooks",
                 "an endpoint's own failures are told by e-mail and in the app, not to endpoints",
-            )),
-            Some(kind) => {
-                kinds.insert(kind);
-            }
-            None => v.push(FieldError::new(
-                "events",
-                "unknown_event",
-                &format!("{name:?} is not an event"),
-            )),
-        }
+            ),
+        );
     }
+    errors.into_iter().for_each(|e| v.push(e));
     kinds
 }
 
