@@ -223,3 +223,37 @@ pub fn device(d: leasehold_core::ports::DeviceDetails) -> DeviceView {
         requests: d.waiting.into_iter().map(seat_request).collect(),
     }
 }
+
+pub fn webhook(w: leasehold_core::ports::Webhook, secret: Option<String>) -> leasehold_core::wire::WebhookView {
+    leasehold_core::wire::WebhookView {
+        id: w.id,
+        organisation_id: w.organisation_id,
+        url: w.url,
+        description: w.description,
+        events: w.events.into_iter().collect(),
+        enabled: w.enabled,
+        consecutive_failures: w.consecutive_failures,
+        created_at: w.created_at,
+        secret,
+    }
+}
+
+pub fn delivery(d: leasehold_core::ports::Delivery) -> leasehold_core::wire::DeliveryView {
+    leasehold_core::wire::DeliveryView {
+        next_attempt_at: (d.status == leasehold_core::values::DeliveryStatus::Pending).then_some(d.next_attempt_at),
+        id: d.id,
+        notification_id: d.notification_id,
+        organisation_id: d.organisation_id,
+        channel: d.channel,
+        recipient: d.recipient,
+        webhook_id: d.webhook_id,
+        kind: d.kind,
+        status: d.status,
+        attempts: d.attempts,
+        last_error: d.last_error,
+        response_status: d.response_status,
+        delivered_at: d.delivered_at,
+        replay_of: d.replay_of,
+        created_at: d.created_at,
+    }
+}

@@ -5,11 +5,12 @@ use crate::auth::random_secret;
 use crate::error::ApiError;
 use crate::service::Caller;
 use crate::state::AppState;
+use crate::views;
 use leasehold_core::error::Validator;
 use leasehold_core::ids::{DeliveryId, OrganisationId, WebhookId};
 use leasehold_core::notify::{parse_events, validate_recipients, validate_webhook_url, Recipient};
-use leasehold_core::ports::{Delivery, DeliveryFilter, ListFilter, NewWebhook, PageRequest, Webhook, WebhookChange};
-use leasehold_core::values::{DeliveryStatus, EventKind};
+use leasehold_core::ports::{DeliveryFilter, ListFilter, NewWebhook, PageRequest, Webhook, WebhookChange};
+use leasehold_core::values::EventKind;
 use leasehold_core::wire::{
     CreateWebhook, DeliveryQuery, DeliveryView, Page, PutRecipients, RecipientList, RecipientView, UpdateWebhook,
     WebhookQuery, WebhookView,
@@ -98,20 +99,6 @@ fn events(v: &mut Validator, names: &[String]) -> BTreeSet<EventKind> {
     kinds
 }
 
-pub fn webhook_view(w: Webhook, secret: Option<String>) -> WebhookView {
-    WebhookView {
-        id: w.id,
-        organisation_id: w.organisation_id,
-        url: w.url,
-        description: w.description,
-        events: w.events.into_iter().collect(),
-        enabled: w.enabled,
-        consecutive_failures: w.consecutive_failures,
-        created_at: w.created_at,
-        secret,
-    }
-}
-
 fn new_secret() -> String {
     format!("{WEBHOOK_SECRET_PREFIX}{}", random_secret())
 }
@@ -152,7 +139,7 @@ pub async fn create_webhook(state: &AppState, caller: &Caller, body: CreateWebho
         secret: secret.clone(),
     };
     let created = state.store.create_webhook(&caller.write_context(), vis, &new).await?;
-    Ok(webhook_view(created, Some(secret)))
+    Ok(views::webhook(created, Some(secret)))
 }
 
 pub async fn webhooks(state: &AppState, caller: &Caller, query: &WebhookQuery) -> Result<Page<WebhookView>, ApiError> {
@@ -165,7 +152,7 @@ pub async fn webhooks(state: &AppState, caller: &Caller, query: &WebhookQuery) -
     };
     let found = state.store.webhooks(caller.principal.visibility(), &filter).await?;
     Ok(Page {
-        items: found.items.into_iter().map(|w| webhook_view(w, None)).collect(),
+        items: found.items.into_iter().map(|w| views::webhook(w, None)).collect(),
         total: found.total,
         page: page.page,
         per_page: page.per_page,
@@ -175,7 +162,7 @@ pub async fn webhooks(state: &AppState, caller: &Caller, query: &WebhookQuery) -
 pub async fn webhook(state: &AppState, caller: &Caller, id: WebhookId) -> Result<WebhookView, ApiError> {
     caller.principal.may_manage_notifications()?;
     let found = state.store.webhook(caller.principal.visibility(), id).await?;
-    Ok(webhook_view(found.ok_or(DomainError::NotFound("webhook"))?, None))
+    Ok(views::webhook(found.ok_or(DomainError::NotFound("webhook"))?, None))
 }
 
 pub async fn update_webhook(
@@ -205,7 +192,7 @@ pub async fn update_webhook(
         .store
         .update_webhook(&caller.write_context(), caller.principal.visibility(), id, &change)
         .await?;
-    Ok(webhook_view(updated, secret))
+    Ok(views::webhook(updated, secret))
 }
 
 pub async fn delete_webhook(state: &AppState, caller: &Caller, id: WebhookId) -> Result<(), ApiError> {
@@ -214,26 +201,6 @@ pub async fn delete_webhook(state: &AppState, caller: &Caller, id: WebhookId) ->
         .store
         .delete_webhook(&caller.write_context(), caller.principal.visibility(), id)
         .await?)
-}
-
-pub fn delivery_view(d: Delivery) -> DeliveryView {
-    DeliveryView {
-        next_attempt_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
-        id: d.id,
-        notification_id: d.notification_id,
-        organisation_id: d.organisation_id,
-        channel: d.channel,
-        recipient: d.recipient,
-        webhook_id: d.webhook_id,
-        kind: d.kind,
-        status: d.status,
-        attempts: d.attempts,
-        last_error: d.last_error,
-        response_status: d.response_status,
-        delivered_at: d.delivered_at,
-        replay_of: d.replay_of,
-        created_at: d.created_at,
-    }
 }
 
 pub async fn deliveries(
@@ -252,7 +219,7 @@ pub async fn deliveries(
     };
     let found = state.store.deliveries(caller.principal.visibility(), &filter).await?;
     Ok(Page {
-        items: found.items.into_iter().map(delivery_view).collect(),
+        items: found.items.into_iter().map(views::delivery).collect(),
         total: found.total,
         page: page.page,
         per_page: page.per_page,
@@ -265,7 +232,7 @@ pub async fn replay_delivery(state: &AppState, caller: &Caller, id: DeliveryId) 
         .store
         .replay_delivery(&caller.write_context(), caller.principal.visibility(), id)
         .await?;
-    Ok(delivery_view(replayed))
+    Ok(views::delivery(replayed))
 }
 
 #[cfg(test)]
