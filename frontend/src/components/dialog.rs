@@ -121,6 +121,38 @@ pub fn Modal(
     }
 }
 
+/// The footer of a form in a dialog: Cancel, and the submit button, which is
+/// disabled and says `busy_label` while the form is `pending`.
+#[component]
+pub fn FormFooter(
+    on_cancel: Callback<()>,
+    #[prop(into)] pending: Signal<bool>,
+    label: &'static str,
+    busy_label: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="modal-footer">
+            <button
+                type="button"
+                class="btn btn-secondary"
+                data-testid="dialog-cancel"
+                on:click=move |_| on_cancel.run(())
+            >
+                "Cancel"
+            </button>
+            <button
+                type="submit"
+                class="btn btn-primary"
+                data-testid="dialog-confirm"
+                disabled=move || pending.get()
+                aria-busy=move || pending.get().to_string()
+            >
+                {move || if pending.get() { busy_label } else { label }}
+            </button>
+        </div>
+    }
+}
+
 /// "Delete licence X?" with Cancel and a confirm button.
 #[component]
 pub fn ConfirmDialog(

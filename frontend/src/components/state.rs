@@ -2,7 +2,40 @@
 
 use super::icons::{icon, Icon};
 use crate::api::ApiError;
+use crate::resource::Fetch;
 use leptos::prelude::*;
+
+/// What a table shows instead of its rows, as one full-width row: a skeleton
+/// until the first answer, the error with a retry, or `empty()` when the
+/// answer has nothing. `None` when there are rows to show. Call it inside a
+/// reactive closure.
+pub fn table_placeholder<T: Send + Sync + 'static>(
+    fetch: Fetch<T>,
+    columns: usize,
+    skeleton_rows: usize,
+    is_empty: impl FnOnce(&T) -> bool,
+    empty: impl FnOnce() -> AnyView,
+) -> Option<AnyView> {
+    let row = |content: AnyView| {
+        view! {
+            <tr>
+                <td colspan=columns.to_string()>{content}</td>
+            </tr>
+        }
+        .into_any()
+    };
+    fetch.data.with(|data| match data {
+        None => Some(view! { <SkeletonRows columns=columns rows=skeleton_rows /> }.into_any()),
+        Some(Err(error)) => {
+            let error = error.clone();
+            Some(row(
+                view! { <ErrorPanel error=error on_retry=Callback::new(move |_| fetch.reload()) /> }.into_any(),
+            ))
+        }
+        Some(Ok(value)) if is_empty(value) => Some(row(empty())),
+        Some(Ok(_)) => None,
+    })
+}
 
 /// Sets the browser tab's title.
 pub fn set_title(page: &str) {

@@ -2,7 +2,7 @@
 //! of one product) with its usage, its queue and its queue policy.
 
 use crate::api::{self, ApiError};
-use crate::components::dialog::Modal;
+use crate::components::dialog::{FormFooter, Modal};
 use crate::components::form::{clear_field, field_error, invalid, Field, FormError};
 use crate::components::format::{count_label, duration_words, queue_policy_hint, queue_policy_label, seat_kind_label};
 use crate::components::icons::{icon, Icon};
@@ -847,25 +847,7 @@ fn LeaseDialog(pool: PoolView, pools: Pools, toasts: Toasts, on_close: Callback<
                         {preview}
                     </p>
                 </div>
-                <div class="modal-footer">
-                    <button
-                        type="button"
-                        class="btn btn-secondary"
-                        data-testid="dialog-cancel"
-                        on:click=move |_| on_close.run(())
-                    >
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        data-testid="dialog-confirm"
-                        disabled=move || pending.get()
-                        aria-busy=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Saving…" } else { "Save settings" }}
-                    </button>
-                </div>
+                <FormFooter on_cancel=on_close pending=pending label="Save settings" busy_label="Saving…" />
             </form>
         </Modal>
     }

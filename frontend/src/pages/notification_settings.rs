@@ -3,14 +3,14 @@
 //! endpoints, and the log of every e-mail and webhook delivery with replay.
 
 use crate::api::{self, ApiError};
-use crate::components::dialog::{ConfirmDialog, Modal};
+use crate::components::dialog::{ConfirmDialog, FormFooter, Modal};
 use crate::components::form::{clear_field, field_error, invalid, Field, FormError};
 use crate::components::format::{count_label, datetime_full, relative};
 use crate::components::icons::{icon, Icon};
 use crate::components::menu::{ActionMenu, MenuAction};
 use crate::components::pagination::Pagination;
 use crate::components::secret::SecretDialog;
-use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows};
+use crate::components::state::{set_title, table_placeholder, EmptyState, NoAccess, PageHeader};
 use crate::components::toast::{use_toasts, Toasts};
 use crate::lookups;
 use crate::pages::notifications::{kind_label, NotificationTabs};
@@ -229,6 +229,45 @@ fn save_recipients(
     });
 }
 
+/// A checkbox per event kind, ticking into `chosen` (and clearing the form's
+/// `events` error).
+fn event_checks(
+    kinds: impl Iterator<Item = EventKind>,
+    chosen: RwSignal<Vec<EventKind>>,
+    errors: RwSignal<Option<ApiError>>,
+    id_prefix: &'static str,
+    testid_prefix: &'static str,
+) -> impl IntoView {
+    kinds
+        .map(|kind| {
+            let id = format!("{id_prefix}{}", kind.as_str());
+            let label_for = id.clone();
+            view! {
+                <label class="checkbox" for=label_for>
+                    <input
+                        id=id
+                        type="checkbox"
+                        data-testid=format!("{testid_prefix}{}", kind.as_str())
+                        prop:checked=move || chosen.with(|c| c.contains(&kind))
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            chosen
+                                .update(|c| {
+                                    c.retain(|k| *k != kind);
+                                    if on {
+                                        c.push(kind);
+                                    }
+                                });
+                            clear_field(errors, &["events"]);
+                        }
+                    />
+                    <span>{kind.label()}</span>
+                </label>
+            }
+        })
+        .collect_view()
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum RecipientEdit {
     New,
@@ -306,38 +345,18 @@ fn RecipientsCard(
                     </thead>
                     <tbody>
                         {move || {
-                            recipients
-                                .data
-                                .with(|data| match data {
-                                    None => view! { <SkeletonRows columns=4 rows=2 /> }.into_any(),
-                                    Some(Err(error)) => {
-                                        view! {
-                                            <tr>
-                                                <td colspan="4">
-                                                    <ErrorPanel
-                                                        error=error.clone()
-                                                        on_retry=Callback::new(move |_| recipients.reload())
-                                                    />
-                                                </td>
-                                            </tr>
-                                        }
-                                            .into_any()
-                                    }
-                                    Some(Ok(list)) if list.items.is_empty() => {
-                                        view! {
-                                            <tr>
-                                                <td colspan="4">
-                                                    <EmptyState
+                            table_placeholder(
+                                recipients,
+                                4,
+                                2,
+                                |list| list.items.is_empty(),
+                                || view! { <EmptyState
                                                         title="Nobody is e-mailed yet"
                                                         hint="Add the people who should hear about low seats, top-ups and expiring licences."
                                                         symbol=Icon::Bell
-                                                    />
-                                                </td>
-                                            </tr>
-                                        }
-                                            .into_any()
-                                    }
-                                    Some(Ok(list)) => {
+                                                    /> }.into_any(),
+                            )
+                            .or_else(|| recipients.with_ok(|list| {
                                         list.items
                                             .iter()
                                             .cloned()
@@ -380,8 +399,7 @@ fn RecipientsCard(
                                             })
                                             .collect_view()
                                             .into_any()
-                                    }
-                                })
+                                    }))
                         }}
                     </tbody>
                 </table>
@@ -589,36 +607,13 @@ fn RecipientDialog(
                     <fieldset class="fieldset" aria-describedby="recipient-events-msg">
                         <legend class="field-label">"Tell them about"</legend>
                         <div class="check-grid">
-                            {RECIPIENT_EVENTS
-                                .iter()
-                                .map(|kind| {
-                                    let kind = *kind;
-                                    let id = format!("recipient-event-{}", kind.as_str());
-                                    let label_for = id.clone();
-                                    view! {
-                                        <label class="checkbox" for=label_for>
-                                            <input
-                                                id=id
-                                                type="checkbox"
-                                                data-testid=format!("event-{}", kind.as_str())
-                                                prop:checked=move || chosen.with(|c| c.contains(&kind))
-                                                on:change=move |ev| {
-                                                    let on = event_target_checked(&ev);
-                                                    chosen
-                                                        .update(|c| {
-                                                            c.retain(|k| *k != kind);
-                                                            if on {
-                                                                c.push(kind);
-                                                            }
-                                                        });
-                                                    clear_field(errors, &["events"]);
-                                                }
-                                            />
-                                            <span>{kind.label()}</span>
-                                        </label>
-                                    }
-                                })
-                                .collect_view()}
+                            {event_checks(
+                                RECIPIENT_EVENTS.iter().copied(),
+                                chosen,
+                                errors,
+                                "recipient-event-",
+                                "event-",
+                            )}
                         </div>
                         <div id="recipient-events-msg" class="field-msg">
                             {move || {
@@ -636,24 +631,7 @@ fn RecipientDialog(
                         </div>
                     </fieldset>
                 </div>
-                <div class="modal-footer">
-                    <button
-                        type="button"
-                        class="btn btn-secondary"
-                        data-testid="dialog-cancel"
-                        on:click=move |_| on_close.run(())
-                    >
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        data-testid="dialog-confirm"
-                        disabled=move || pending.get()
-                    >
-                        "Save"
-                    </button>
-                </div>
+                <FormFooter on_cancel=on_close pending=pending label="Save" busy_label="Saving…" />
             </form>
         </Modal>
     }
@@ -835,39 +813,18 @@ fn WebhooksCard(
                     </thead>
                     <tbody>
                         {move || {
-                            webhooks
-                                .data
-                                .with(|data| match data {
-                                    None => view! { <SkeletonRows columns=5 rows=2 /> }.into_any(),
-                                    Some(Err(error)) => {
-                                        view! {
-                                            <tr>
-                                                <td colspan="5">
-                                                    <ErrorPanel
-                                                        error=error.clone()
-                                                        on_retry=Callback::new(move |_| webhooks.reload())
-                                                    />
-                                                </td>
-                                            </tr>
-                                        }
-                                            .into_any()
-                                    }
-                                    Some(Ok(p)) if p.items.is_empty() => {
-                                        view! {
-                                            <tr>
-                                                <td colspan="5">
-                                                    <EmptyState
+                            table_placeholder(
+                                webhooks,
+                                5,
+                                2,
+                                |p| p.items.is_empty(),
+                                || view! { <EmptyState
                                                         title="No webhooks"
                                                         hint="Add an endpoint to push events to your ticketing, chat or billing system."
                                                         symbol=Icon::Swap
-                                                    />
-                                                </td>
-                                            </tr>
-                                        }
-                                            .into_any()
-                                    }
-                                    Some(Ok(p)) => p.items.iter().cloned().map(row).collect_view().into_any(),
-                                })
+                                                    /> }.into_any(),
+                            )
+                            .or_else(|| webhooks.with_ok(|p| p.items.iter().cloned().map(row).collect_view().into_any()))
                         }}
                     </tbody>
                 </table>
@@ -1057,67 +1014,25 @@ fn WebhookDialog(
                         <legend class="field-label">"Events"</legend>
                         <p class="field-hint">"Tick none to receive every event."</p>
                         <div class="check-grid">
-                            {EventKind::ALL
-                                .iter()
-                                .filter(|k| **k != EventKind::WebhookFailing)
-                                .map(|kind| {
-                                    let kind = *kind;
-                                    let id = format!("webhook-event-{}", kind.as_str());
-                                    let label_for = id.clone();
-                                    view! {
-                                        <label class="checkbox" for=label_for>
-                                            <input
-                                                id=id
-                                                type="checkbox"
-                                                data-testid=format!("webhook-event-{}", kind.as_str())
-                                                prop:checked=move || chosen.with(|c| c.contains(&kind))
-                                                on:change=move |ev| {
-                                                    let on = event_target_checked(&ev);
-                                                    chosen
-                                                        .update(|c| {
-                                                            c.retain(|k| *k != kind);
-                                                            if on {
-                                                                c.push(kind);
-                                                            }
-                                                        });
-                                                }
-                                            />
-                                            <span>{kind.label()}</span>
-                                        </label>
-                                    }
-                                })
-                                .collect_view()}
+                            {event_checks(
+                                EventKind::ALL.iter().copied().filter(|k| *k != EventKind::WebhookFailing),
+                                chosen,
+                                errors,
+                                "webhook-event-",
+                                "webhook-event-",
+                            )}
                         </div>
                         <div class="field-msg">
                             {move || events_error.get().map(|m| view! { <p class="field-error">{icon(Icon::Alert)} {m}</p> })}
                         </div>
                     </fieldset>
                 </div>
-                <div class="modal-footer">
-                    <button
-                        type="button"
-                        class="btn btn-secondary"
-                        data-testid="dialog-cancel"
-                        on:click=move |_| on_close.run(())
-                    >
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        data-testid="dialog-confirm"
-                        disabled=move || pending.get()
-                        aria-busy=move || pending.get().to_string()
-                    >
-                        {move || {
-                            match (pending.get(), id.is_some()) {
-                                (true, _) => "Saving…",
-                                (false, true) => "Save",
-                                (false, false) => "Add endpoint",
-                            }
-                        }}
-                    </button>
-                </div>
+                <FormFooter
+                    on_cancel=on_close
+                    pending=pending
+                    label=if id.is_some() { "Save" } else { "Add endpoint" }
+                    busy_label="Saving…"
+                />
             </form>
         </Modal>
     }
@@ -1274,34 +1189,23 @@ fn DeliveryLog(
                     </thead>
                     <tbody>
                         {move || {
-                            log.data
-                                .with(|data| match data {
-                                    None => view! { <SkeletonRows columns=5 rows=3 /> }.into_any(),
-                                    Some(Err(error)) => {
-                                        view! {
-                                            <tr>
-                                                <td colspan="5">
-                                                    <ErrorPanel error=error.clone() on_retry=Callback::new(move |_| log.reload()) />
-                                                </td>
-                                            </tr>
-                                        }
-                                            .into_any()
+                            table_placeholder(
+                                log,
+                                5,
+                                3,
+                                |p| p.items.is_empty(),
+                                || {
+                                    view! {
+                                        <EmptyState
+                                            title="Nothing sent yet"
+                                            hint="E-mails and webhook calls appear here as notifications happen."
+                                            symbol=Icon::Logs
+                                        />
                                     }
-                                    Some(Ok(p)) if p.items.is_empty() => {
-                                        view! {
-                                            <tr>
-                                                <td colspan="5">
-                                                    <EmptyState
-                                                        title="Nothing sent yet"
-                                                        hint="E-mails and webhook calls appear here as notifications happen."
-                                                        symbol=Icon::Logs
-                                                    />
-                                                </td>
-                                            </tr>
-                                        }
-                                            .into_any()
-                                    }
-                                    Some(Ok(p)) => {
+                                        .into_any()
+                                },
+                            )
+                            .or_else(|| log.with_ok(|p| {
                                         p.items
                                             .iter()
                                             .map(|d| {
@@ -1371,8 +1275,7 @@ fn DeliveryLog(
                                             })
                                             .collect_view()
                                             .into_any()
-                                    }
-                                })
+                                    }))
                         }}
                     </tbody>
                 </table>

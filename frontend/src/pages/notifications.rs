@@ -6,7 +6,7 @@ use crate::api;
 use crate::components::format::{count_label, datetime_full, relative};
 use crate::components::icons::{icon, Icon};
 use crate::components::pagination::Pagination;
-use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows};
+use crate::components::state::{set_title, table_placeholder, EmptyState, NoAccess, PageHeader};
 use crate::components::toast::use_toasts;
 use crate::lookups;
 use crate::resource::fetch;
@@ -307,39 +307,21 @@ pub fn NotificationsPage() -> impl IntoView {
                     <tbody>
                         {move || {
                             let columns = if vendor { 4 } else { 3 };
-                            list.data
-                                .with(|data| match data {
-                                    None => view! { <SkeletonRows columns=columns /> }.into_any(),
-                                    Some(Err(error)) => {
-                                        view! {
-                                            <tr>
-                                                <td colspan=columns.to_string()>
-                                                    <ErrorPanel error=error.clone() on_retry=Callback::new(move |_| list.reload()) />
-                                                </td>
-                                            </tr>
-                                        }
-                                            .into_any()
-                                    }
-                                    Some(Ok(p)) if p.items.is_empty() => {
-                                        let (title, hint) = if only_unread.get_untracked() {
-                                            ("Nothing unread", "You have read every notification.")
-                                        } else {
-                                            (
-                                                "No notifications yet",
-                                                "Low seats, top-ups and expiring licences will be announced here.",
-                                            )
-                                        };
-                                        view! {
-                                            <tr>
-                                                <td colspan=columns.to_string()>
-                                                    <EmptyState title=title hint=hint symbol=Icon::Bell />
-                                                </td>
-                                            </tr>
-                                        }
-                                            .into_any()
-                                    }
-                                    Some(Ok(_)) => ().into_any(),
-                                })
+                            let (title, hint) = if only_unread.get_untracked() {
+                                ("Nothing unread", "You have read every notification.")
+                            } else {
+                                (
+                                    "No notifications yet",
+                                    "Low seats, top-ups and expiring licences will be announced here.",
+                                )
+                            };
+                            table_placeholder(
+                                list,
+                                columns,
+                                0,
+                                |p| p.items.is_empty(),
+                                || view! { <EmptyState title=title hint=hint symbol=Icon::Bell /> }.into_any(),
+                            )
                         }}
                         <For
                             each=move || list.with_ok(|p| p.items.clone()).unwrap_or_default()

@@ -4,7 +4,7 @@
 //! menu ("Alerts & top-up…", "Add seats…").
 
 use crate::api::{self, ApiError};
-use crate::components::dialog::Modal;
+use crate::components::dialog::{FormFooter, Modal};
 use crate::components::form::{clear_field, field_error, invalid, Field, FormError};
 use crate::components::format::{count_label, datetime_full, money, plan_label, price_line, relative};
 use crate::components::icons::{icon, Icon};
@@ -196,6 +196,43 @@ enum AlertMode {
 }
 
 /// A whole number typed into `field`; `None` (with a message) otherwise.
+/// A plan picker offering the plans one can buy (every plan but the trial).
+fn paid_plan_select(
+    id: &'static str,
+    plan: RwSignal<Plan>,
+    error: Signal<Option<String>>,
+    errors: RwSignal<Option<ApiError>>,
+    field: &'static [&'static str],
+) -> impl IntoView {
+    view! {
+        <select
+            id=id
+            class="select"
+            data-testid=id
+            aria-invalid=invalid(error)
+            aria-describedby=format!("{id}-msg")
+            on:change=move |ev| {
+                if let Some(p) = Plan::parse(&event_target_value(&ev)) {
+                    plan.set(p);
+                    clear_field(errors, field);
+                }
+            }
+        >
+            {PAID_PLANS
+                .iter()
+                .map(|p| {
+                    let p = *p;
+                    view! {
+                        <option value=p.as_str() prop:selected=move || plan.get() == p>
+                            {plan_label(p)}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
 /// The alert's fields of a pool update: one threshold replaces the other, so
 /// only the chosen one is sent (0 in seats turns the alert off).
 fn alert_fields(
@@ -452,31 +489,7 @@ pub fn WatchDialog(pool: PoolView, pools: Pools, toasts: Toasts, on_close: Callb
                                 </Field>
                             </div>
                             <Field label="Plan of the added seats" id="topup-plan" error=plan_error>
-                                <select
-                                    id="topup-plan"
-                                    class="select"
-                                    data-testid="topup-plan"
-                                    aria-invalid=invalid(plan_error)
-                                    aria-describedby="topup-plan-msg"
-                                    on:change=move |ev| {
-                                        if let Some(p) = Plan::parse(&event_target_value(&ev)) {
-                                            plan.set(p);
-                                            clear_field(errors, &["topup_plan"]);
-                                        }
-                                    }
-                                >
-                                    {PAID_PLANS
-                                        .iter()
-                                        .map(|p| {
-                                            let p = *p;
-                                            view! {
-                                                <option value=p.as_str() prop:selected=move || plan.get() == p>
-                                                    {plan_label(p)}
-                                                </option>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </select>
+                                {paid_plan_select("topup-plan", plan, plan_error, errors, &["topup_plan"])}
                             </Field>
                             <label class="checkbox">
                                 <input
@@ -495,25 +508,7 @@ pub fn WatchDialog(pool: PoolView, pools: Pools, toasts: Toasts, on_close: Callb
                         </Show>
                     </fieldset>
                 </div>
-                <div class="modal-footer">
-                    <button
-                        type="button"
-                        class="btn btn-secondary"
-                        data-testid="dialog-cancel"
-                        on:click=move |_| on_close.run(())
-                    >
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        data-testid="dialog-confirm"
-                        disabled=move || pending.get()
-                        aria-busy=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Saving…" } else { "Save settings" }}
-                    </button>
-                </div>
+                <FormFooter on_cancel=on_close pending=pending label="Save settings" busy_label="Saving…" />
             </form>
         </Modal>
     }
@@ -617,56 +612,14 @@ pub fn BuyDialog(pool: PoolView, pools: Pools, toasts: Toasts, on_close: Callbac
                             />
                         </Field>
                         <Field label="Plan" id="buy-plan" error=plan_error>
-                            <select
-                                id="buy-plan"
-                                class="select"
-                                data-testid="buy-plan"
-                                aria-invalid=invalid(plan_error)
-                                aria-describedby="buy-plan-msg"
-                                on:change=move |ev| {
-                                    if let Some(p) = Plan::parse(&event_target_value(&ev)) {
-                                        plan.set(p);
-                                        clear_field(errors, &["plan"]);
-                                    }
-                                }
-                            >
-                                {PAID_PLANS
-                                    .iter()
-                                    .map(|p| {
-                                        let p = *p;
-                                        view! {
-                                            <option value=p.as_str() prop:selected=move || plan.get() == p>
-                                                {plan_label(p)}
-                                            </option>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </select>
+                            {paid_plan_select("buy-plan", plan, plan_error, errors, &["plan"])}
                         </Field>
                     </div>
                     <p class="price-line" data-testid="buy-price" aria-live="polite">
                         {price}
                     </p>
                 </div>
-                <div class="modal-footer">
-                    <button
-                        type="button"
-                        class="btn btn-secondary"
-                        data-testid="dialog-cancel"
-                        on:click=move |_| on_close.run(())
-                    >
-                        "Cancel"
-                    </button>
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        data-testid="dialog-confirm"
-                        disabled=move || pending.get()
-                        aria-busy=move || pending.get().to_string()
-                    >
-                        {move || if pending.get() { "Buying…" } else { "Buy seats" }}
-                    </button>
-                </div>
+                <FormFooter on_cancel=on_close pending=pending label="Buy seats" busy_label="Buying…" />
             </form>
         </Modal>
     }
