@@ -558,6 +558,30 @@ pub struct UsageEvent {
     pub reason: Option<String>,
 }
 
+/// Seats added to a pool by one licence: when, how and how many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addition {
+    pub at: DateTime<Utc>,
+    pub source: crate::values::AdditionSource,
+    pub quantity: i64,
+}
+
+/// A month's additions of one organisation and product from one source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdditionLine {
+    pub organisation_id: OrganisationId,
+    pub organisation_name: String,
+    pub product_id: ProductId,
+    pub product_code: String,
+    pub product_name: String,
+    pub source: crate::values::AdditionSource,
+    pub licences: i64,
+    pub seats: i64,
+    /// Minor units of `currency`: unit price × quantity summed.
+    pub amount: i64,
+    pub currency: String,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Applies a change set atomically; see the module documentation.
@@ -840,6 +864,33 @@ pub trait Store: Send + Sync + 'static {
         claim: uuid::Uuid,
         result: &DeliveryResult,
     ) -> Result<bool, StoreError>;
+
+    /// Rolls up the whole UTC days before `until` (a midnight) that are not
+    /// rolled yet, for up to `limit` pools; returns the days rolled. Safe to
+    /// run on several processes at once: each day is rolled once.
+    async fn roll_up_usage(&self, until: DateTime<Utc>, limit: u32) -> Result<u64, StoreError>;
+    /// The pool's day reports of `[from, to)` (midnights): from the rollups
+    /// where rolled, integrated from raw events after.
+    async fn usage_days(
+        &self,
+        pool: PoolId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<crate::report::BucketReport>, StoreError>;
+    /// The licences that added seats to the pool in `[from, to)`, oldest first.
+    async fn pool_additions(
+        &self,
+        pool: PoolId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Addition>, StoreError>;
+    /// Every visible organisation's additions in `[from, to)` per product and source.
+    async fn additions(
+        &self,
+        vis: Visibility,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<AdditionLine>, StoreError>;
 
     /// Stored signing keys (key id, PKCS#8 private key), newest first.
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;

@@ -8,7 +8,8 @@
 
 use crate::ports::UsageEvent;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveTime, TimeZone, Utc};
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// How long a device's denials count as one episode (retries of one attempt).
 pub const DENIAL_EPISODE_MINUTES: i64 = 60;
@@ -21,20 +22,18 @@ pub enum Bucket {
 }
 
 /// One bucket of a pool report.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BucketReport {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
-    /// Seat-seconds held and offered in the bucket.
-    pub held_seconds: f64,
-    pub capacity_seconds: f64,
-    /// `held_seconds / capacity_seconds`; `None` without capacity. Above 1 when
-    /// the pool was over capacity.
-    pub utilisation: Option<f64>,
+    /// Seat-milliseconds held and offered in the bucket: integers, so a week
+    /// summed from seven days equals the week integrated at once.
+    pub held_ms: i64,
+    pub capacity_ms: i64,
     pub peak_held: i64,
-    /// Capacity and available seats at the bucket's end.
+    /// Capacity and held seats at the bucket's end.
     pub capacity_at_end: i64,
-    pub available_at_end: i64,
+    pub held_at_end: i64,
     /// Denial episodes that began in the bucket: a device's retries within
     /// [`DENIAL_EPISODE_MINUTES`] of each other, until it is granted, count once.
     pub denials: u64,
@@ -43,6 +42,45 @@ pub struct BucketReport {
 }
 
 impl BucketReport {
+    fn empty(start: DateTime<Utc>, end: DateTime<Utc>, state: &ReportState) -> Self {
+        Self {
+            start,
+            end,
+            held_ms: 0,
+            capacity_ms: 0,
+            peak_held: state.held,
+            capacity_at_end: state.capacity,
+            held_at_end: state.held,
+            denials: 0,
+            waits: Vec::new(),
+        }
+    }
+
+    /// `∫held ÷ ∫capacity`; `None` without capacity. Above 1 when the pool
+    /// was over capacity.
+    pub fn utilisation(&self) -> Option<f64> {
+        (self.capacity_ms > 0).then(|| self.held_ms as f64 / self.capacity_ms as f64)
+    }
+
+    fn span_ms(&self) -> i64 {
+        (self.end - self.start).num_milliseconds()
+    }
+
+    /// The time-weighted average of held seats over the bucket.
+    pub fn average_held(&self) -> f64 {
+        average(self.held_ms, self.span_ms())
+    }
+
+    /// The time-weighted average capacity over the bucket.
+    pub fn average_capacity(&self) -> f64 {
+        average(self.capacity_ms, self.span_ms())
+    }
+
+    /// Free seats at the bucket's end; zero when over capacity.
+    pub fn available_at_end(&self) -> i64 {
+        (self.capacity_at_end - self.held_at_end).max(0)
+    }
+
     /// The median wait, in seconds.
     pub fn median_wait(&self) -> Option<i64> {
         let mut waits = self.waits.clone();
@@ -56,6 +94,26 @@ impl BucketReport {
 
     pub fn longest_wait(&self) -> Option<i64> {
         self.waits.iter().copied().max()
+    }
+
+    /// Folds the next bucket (which starts where this one ends) into this one.
+    fn absorb(&mut self, next: &BucketReport) {
+        self.end = next.end;
+        self.held_ms = self.held_ms.saturating_add(next.held_ms);
+        self.capacity_ms = self.capacity_ms.saturating_add(next.capacity_ms);
+        self.peak_held = self.peak_held.max(next.peak_held);
+        self.capacity_at_end = next.capacity_at_end;
+        self.held_at_end = next.held_at_end;
+        self.denials += next.denials;
+        self.waits.extend_from_slice(&next.waits);
+    }
+}
+
+fn average(integral_ms: i64, span_ms: i64) -> f64 {
+    if span_ms > 0 {
+        integral_ms as f64 / span_ms as f64
+    } else {
+        0.0
     }
 }
 
@@ -95,6 +153,109 @@ pub fn buckets(bucket: Bucket, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(D
     spans
 }
 
+/// What integration carries from one instant to the next: held seats and
+/// capacity, who is waiting since when, and recent denials. Saved beside the
+/// daily rollups so that rolling up resumes exactly where it stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ReportState {
+    pub held: i64,
+    pub capacity: i64,
+    #[serde(default)]
+    queued: BTreeMap<uuid::Uuid, DateTime<Utc>>,
+    #[serde(default)]
+    last_denial: BTreeMap<uuid::Uuid, DateTime<Utc>>,
+}
+
+impl ReportState {
+    /// The state right after `event` (none: an empty pool), knowing nothing
+    /// of earlier queues or denials.
+    pub fn after(event: Option<&UsageEvent>) -> Self {
+        let (held, capacity) = event.map_or((0, 0), |e| (e.held, e.capacity));
+        Self {
+            held,
+            capacity,
+            ..Self::default()
+        }
+    }
+
+    /// Forgets denials too old to join an episode at `at` (keeps saved state small).
+    pub fn prune(&mut self, at: DateTime<Utc>) {
+        let window = Duration::minutes(DENIAL_EPISODE_MINUTES);
+        self.last_denial.retain(|_, last| at - *last <= window);
+    }
+
+    /// Applies one event; counts into `report` when there is one.
+    fn apply(&mut self, event: &UsageEvent, mut report: Option<&mut BucketReport>) {
+        self.held = event.held;
+        self.capacity = event.capacity;
+        if let Some(report) = report.as_deref_mut() {
+            report.peak_held = report.peak_held.max(event.held);
+        }
+        match (event.kind.as_str(), event.subject_id) {
+            ("request_queued", Some(subject)) => {
+                self.queued.entry(subject).or_insert(event.at);
+            }
+            ("seat_granted", Some(subject)) => {
+                if let (Some(since), Some(report)) = (self.queued.remove(&subject), report) {
+                    report.waits.push((event.at - since).num_seconds());
+                }
+                self.last_denial.remove(&subject);
+            }
+            ("request_rejected", Some(subject)) => {
+                self.queued.remove(&subject);
+            }
+            ("request_denied", subject) => {
+                let window = Duration::minutes(DENIAL_EPISODE_MINUTES);
+                let same_episode = subject
+                    .and_then(|s| self.last_denial.get(&s))
+                    .is_some_and(|last| event.at - *last <= window);
+                if let Some(subject) = subject {
+                    self.last_denial.insert(subject, event.at);
+                }
+                if let (false, Some(report)) = (same_episode, report) {
+                    report.denials += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Integrates `[from, to)` per bucket, starting from `state` and leaving it
+/// at `to`. `events` are oldest first; those before `from` only move the
+/// state (they are history), those from `to` on are ignored.
+pub fn integrate(
+    state: &mut ReportState,
+    events: &[UsageEvent],
+    bucket: Bucket,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<BucketReport> {
+    let mut events = events.iter().filter(|e| e.at < to).peekable();
+    while let Some(event) = events.next_if(|e| e.at < from) {
+        state.apply(event, None);
+    }
+    let mut reports = Vec::new();
+    for (start, end) in buckets(bucket, from, to) {
+        let mut report = BucketReport::empty(start, end, state);
+        let mut at = start;
+        while let Some(event) = events.next_if(|e| e.at < end) {
+            let span = (event.at - at).num_milliseconds();
+            report.held_ms = report.held_ms.saturating_add(state.held.saturating_mul(span));
+            report.capacity_ms = report.capacity_ms.saturating_add(state.capacity.saturating_mul(span));
+            at = event.at;
+            state.apply(event, Some(&mut report));
+        }
+        let span = (end - at).num_milliseconds();
+        report.held_ms = report.held_ms.saturating_add(state.held.saturating_mul(span));
+        report.capacity_ms = report.capacity_ms.saturating_add(state.capacity.saturating_mul(span));
+        report.capacity_at_end = state.capacity;
+        report.held_at_end = state.held;
+        reports.push(report);
+    }
+    reports
+}
+
 /// The report of `[from, to)` per bucket. `before` is the pool's last event
 /// before `from` (its state when the period starts; none: empty);
 /// `events` are the events of the period, oldest first.
@@ -105,73 +266,45 @@ pub fn pool_report(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Vec<BucketReport> {
-    let (mut held, mut capacity) = before.map_or((0, 0), |e| (e.held, e.capacity));
-    let mut queued: HashMap<uuid::Uuid, DateTime<Utc>> = HashMap::new();
-    let mut last_denial: HashMap<uuid::Uuid, DateTime<Utc>> = HashMap::new();
-    let mut events = events.iter().filter(|e| e.at >= from && e.at < to).peekable();
-    let mut reports = Vec::new();
+    integrate(&mut ReportState::after(before), events, bucket, from, to)
+}
+
+/// Groups consecutive day reports (as the daily rollups keep them) into the
+/// buckets of `[from, to)`: the same figures as integrating at once.
+pub fn merge_days(days: &[BucketReport], bucket: Bucket, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<BucketReport> {
+    let mut days = days.iter().filter(|d| d.start >= from && d.end <= to).peekable();
+    let mut merged = Vec::new();
     for (start, end) in buckets(bucket, from, to) {
-        let mut report = BucketReport {
-            start,
-            end,
-            held_seconds: 0.0,
-            capacity_seconds: 0.0,
-            utilisation: None,
-            peak_held: held,
-            capacity_at_end: capacity,
-            available_at_end: 0,
-            denials: 0,
-            waits: Vec::new(),
+        let Some(first) = days.next_if(|d| d.start < end) else {
+            continue;
         };
-        let mut at = start;
-        while let Some(event) = events.next_if(|e| e.at < end) {
-            let span = (event.at - at).num_microseconds().unwrap_or(0) as f64 / 1e6;
-            report.held_seconds += held as f64 * span;
-            report.capacity_seconds += capacity as f64 * span;
-            at = event.at;
-            held = event.held;
-            capacity = event.capacity;
-            report.peak_held = report.peak_held.max(held);
-            match (event.kind.as_str(), event.subject_id) {
-                ("request_queued", Some(subject)) => {
-                    queued.entry(subject).or_insert(event.at);
-                }
-                ("seat_granted", Some(subject)) => {
-                    if let Some(since) = queued.remove(&subject) {
-                        report.waits.push((event.at - since).num_seconds());
-                    }
-                    last_denial.remove(&subject);
-                }
-                ("request_rejected", Some(subject)) => {
-                    queued.remove(&subject);
-                }
-                ("request_denied", Some(subject)) => {
-                    let window = Duration::minutes(DENIAL_EPISODE_MINUTES);
-                    let same_episode = last_denial.get(&subject).is_some_and(|last| event.at - *last <= window);
-                    if !same_episode {
-                        report.denials += 1;
-                    }
-                    last_denial.insert(subject, event.at);
-                }
-                ("request_denied", None) => report.denials += 1,
-                _ => {}
-            }
+        let mut report = first.clone();
+        report.start = start;
+        while let Some(day) = days.next_if(|d| d.start < end) {
+            report.absorb(day);
         }
-        let span = (end - at).num_microseconds().unwrap_or(0) as f64 / 1e6;
-        report.held_seconds += held as f64 * span;
-        report.capacity_seconds += capacity as f64 * span;
-        report.utilisation = (report.capacity_seconds > 0.0).then(|| report.held_seconds / report.capacity_seconds);
-        report.capacity_at_end = capacity;
-        report.available_at_end = (capacity - held).max(0);
-        reports.push(report);
+        report.end = end;
+        merged.push(report);
     }
-    reports
+    merged
+}
+
+/// One report for the whole of `reports` (a period's summary).
+pub fn total(reports: &[BucketReport]) -> Option<BucketReport> {
+    let (first, rest) = reports.split_first()?;
+    let mut sum = first.clone();
+    for report in rest {
+        sum.absorb(report);
+    }
+    Some(sum)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ids::PoolId;
+
+    const HOUR_MS: i64 = 3_600_000;
 
     fn at(day: u32, hour: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0)
@@ -219,10 +352,14 @@ mod tests {
             event(at(1, 18), "capacity_changed", 10, 20, None),
         ];
         let day = &pool_report(Some(&before), &events, Bucket::Day, at(1, 0), at(2, 0))[0];
-        assert_eq!(day.held_seconds, 180.0 * 3600.0);
-        assert_eq!(day.capacity_seconds, 300.0 * 3600.0);
-        assert_eq!(day.utilisation, Some(0.6));
-        assert_eq!((day.peak_held, day.capacity_at_end, day.available_at_end), (10, 20, 10));
+        assert_eq!(day.held_ms, 180 * HOUR_MS);
+        assert_eq!(day.capacity_ms, 300 * HOUR_MS);
+        assert_eq!(day.utilisation(), Some(0.6));
+        assert_eq!(
+            (day.peak_held, day.capacity_at_end, day.available_at_end()),
+            (10, 20, 10)
+        );
+        assert_eq!((day.average_held(), day.average_capacity()), (7.5, 12.5));
     }
 
     #[test]
@@ -232,11 +369,11 @@ mod tests {
         let events = [event(at(1, 6), "capacity_changed", 8, 4, None)];
         let day = &pool_report(Some(&before), &events, Bucket::Day, at(1, 0), at(2, 0))[0];
         // ∫held = 8·24 = 192; ∫capacity = 10·6 + 4·18 = 132.
-        assert_eq!(day.utilisation, Some(192.0 / 132.0));
-        assert_eq!(day.available_at_end, 0);
+        assert_eq!(day.utilisation(), Some(192.0 / 132.0));
+        assert_eq!(day.available_at_end(), 0);
         // An empty history has no utilisation.
         assert_eq!(
-            pool_report(None, &[], Bucket::Day, at(1, 0), at(2, 0))[0].utilisation,
+            pool_report(None, &[], Bucket::Day, at(1, 0), at(2, 0))[0].utilisation(),
             None
         );
     }
@@ -271,5 +408,84 @@ mod tests {
         ];
         let days = pool_report(None, &events, Bucket::Day, at(1, 0), at(3, 0));
         assert_eq!((days[0].waits.len(), days[1].waits.clone()), (0, vec![7200]));
+    }
+
+    /// A month of varied traffic: grants, releases, capacity changes, queues
+    /// that wait across midnight and denial bursts that straddle it.
+    fn history() -> Vec<UsageEvent> {
+        let mut events = Vec::new();
+        let mut held = 0;
+        let mut capacity = 3;
+        let start = at(1, 0) - Duration::days(2);
+        for step in 0..600_i64 {
+            let t = start + Duration::minutes(step * 97);
+            let subject = Some((step % 7) as u128);
+            let kind = match step % 9 {
+                0 | 3 => {
+                    held += 1;
+                    "seat_granted"
+                }
+                1 => {
+                    capacity += if step % 2 == 0 { 2 } else { -1 };
+                    "capacity_changed"
+                }
+                2 | 6 => "request_queued",
+                4 | 7 => "request_denied",
+                5 => {
+                    held = (held - 1).max(0);
+                    "seat_released"
+                }
+                _ => "request_rejected",
+            };
+            events.push(event(t, kind, held, capacity.max(0), subject));
+        }
+        events
+    }
+
+    #[test]
+    fn rolling_up_day_by_day_through_saved_state_equals_integrating_at_once() {
+        let events = history();
+        let (from, to) = (at(1, 0), at(31, 0));
+        let at_once = integrate(&mut ReportState::default(), &events, Bucket::Day, from, to);
+        // Roll up in three sittings, the state saved as JSON between them.
+        let mut days = Vec::new();
+        let mut state = ReportState::default();
+        integrate(&mut state, &events, Bucket::Day, from - Duration::days(3), from);
+        for (a, b) in [(from, at(9, 0)), (at(9, 0), at(20, 0)), (at(20, 0), to)] {
+            let saved = serde_json::to_string(&state).unwrap_or_default();
+            state = serde_json::from_str(&saved).unwrap_or_default();
+            let later: Vec<_> = events.iter().filter(|e| e.at >= a).cloned().collect();
+            days.extend(integrate(&mut state, &later, Bucket::Day, a, b));
+            state.prune(b);
+        }
+        assert_eq!(days, at_once);
+        assert!(days.iter().any(|d| !d.waits.is_empty()) && days.iter().any(|d| d.denials > 0));
+    }
+
+    #[test]
+    fn weeks_and_months_merged_from_days_equal_weeks_and_months_integrated() {
+        let events = history();
+        let (from, to) = (at(3, 0), at(31, 0));
+        let days = integrate(&mut ReportState::default(), &events, Bucket::Day, from, to);
+        for bucket in [Bucket::Week, Bucket::Month] {
+            let direct = integrate(&mut ReportState::default(), &events, bucket, from, to);
+            assert_eq!(merge_days(&days, bucket, from, to), direct);
+        }
+        let whole = total(&days).map(|t| (t.held_ms, t.capacity_ms, t.denials, t.waits.len()));
+        let once = integrate(&mut ReportState::default(), &events, Bucket::Month, from, to);
+        assert_eq!(
+            whole,
+            total(&once).map(|t| (t.held_ms, t.capacity_ms, t.denials, t.waits.len()))
+        );
+    }
+
+    #[test]
+    fn a_denial_burst_across_midnight_counts_once_on_the_day_it_began() {
+        let events = [
+            event(at(1, 23) + Duration::minutes(50), "request_denied", 1, 1, Some(9)),
+            event(at(2, 0) + Duration::minutes(20), "request_denied", 1, 1, Some(9)),
+        ];
+        let days = pool_report(None, &events, Bucket::Day, at(1, 0), at(3, 0));
+        assert_eq!((days[0].denials, days[1].denials), (1, 0));
     }
 }

@@ -104,6 +104,33 @@ string_enum!(
 );
 
 string_enum!(
+    /// How seats were added, as reports and the month-end invoice list count them.
+    AdditionSource {
+        /// An automatic top-up.
+        Automatic = "automatic",
+        /// Bought by a customer admin.
+        Purchase = "purchase",
+        /// A coupon redeemed by the customer.
+        Coupon = "coupon",
+        /// Assigned by vendor staff.
+        AccountManager = "account_manager",
+    }
+);
+
+impl AdditionSource {
+    /// The source of a licence's seats: a licence created by vendor staff
+    /// counts as a coupon when the customer redeemed it.
+    pub const fn of(source: LicenceSource, redeemed: bool) -> Self {
+        match (source, redeemed) {
+            (LicenceSource::AutoTopup, _) => AdditionSource::Automatic,
+            (LicenceSource::Purchase, _) => AdditionSource::Purchase,
+            (LicenceSource::AccountManager, true) => AdditionSource::Coupon,
+            (LicenceSource::AccountManager, false) => AdditionSource::AccountManager,
+        }
+    }
+}
+
+string_enum!(
     /// What an API key may do.
     ApiScope {
         DevicesRegister = "devices:register",

@@ -1498,6 +1498,27 @@ impl Store for Engine {
         Ok(owned)
     }
 
+    async fn roll_up_usage(&self, until: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
+        roll_up_usage(self, until, limit).await
+    }
+
+    async fn usage_days(
+        &self,
+        pool: PoolId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<leasehold_core::report::BucketReport>, StoreError> {
+        usage_days(self, pool.as_uuid(), from, to).await
+    }
+
+    async fn pool_additions(&self, pool: PoolId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Addition>, StoreError> {
+        pool_additions(self, pool.as_uuid(), from, to).await
+    }
+
+    async fn additions(&self, vis: Visibility, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<AdditionLine>, StoreError> {
+        additions(self, vis, from, to).await
+    }
+
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         sqlx::query_as("SELECT kid, pkcs8 FROM signing_keys ORDER BY created_at DESC, kid DESC")
             .fetch_all(self.reader())

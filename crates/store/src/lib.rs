@@ -74,3 +74,22 @@ pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, S
 pub(crate) fn backend(error: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(error.to_string())
 }
+
+/// Writes usage events as they are into the database named by `url` (tests
+/// and the report benchmark build long histories with it).
+pub async fn import_usage_events(url: &str, events: &[leasehold_core::ports::UsageEvent]) -> Result<(), StoreError> {
+    match EngineKind::of(url)? {
+        EngineKind::Sqlite => {
+            sqlite::SqliteStore::open(url, &StoreOptions::default())
+                .await?
+                .import_usage_events(events)
+                .await
+        }
+        EngineKind::Postgres => {
+            postgres::PgStore::open(url, &StoreOptions::default())
+                .await?
+                .import_usage_events(events)
+                .await
+        }
+    }
+}

@@ -76,3 +76,4 @@ include!("seats.rs");
 include!("leases.rs");
 include!("watch.rs");
 include!("outbox.rs");
+include!("reports.rs");

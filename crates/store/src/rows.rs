@@ -12,7 +12,7 @@ use sqlx::types::Json;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-fn parse<T>(column: &str, text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+pub(crate) fn parse<T>(column: &str, text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
     parse(text).ok_or_else(|| backend(format!("unexpected {column} '{text}' in the database")))
 }
 

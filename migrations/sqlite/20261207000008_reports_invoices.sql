@@ -1,0 +1,53 @@
+-- Reports: each pool's usage rolled up per UTC day (a day's report as JSON:
+-- seat-milliseconds held and offered, peak, denials, queue waits), and the
+-- cursor up to which it is rolled with the integration state carried over
+-- (held, capacity, who waits since when, recent denials), so that rolling up
+-- resumes exactly. Days at or after the cursor are computed from raw events.
+CREATE TABLE usage_rollups (
+    pool_id  BLOB NOT NULL REFERENCES pools (id),
+    day      TEXT NOT NULL,
+    report   TEXT NOT NULL,
+    PRIMARY KEY (pool_id, day)
+);
+
+CREATE TABLE usage_rollup_cursors (
+    pool_id       BLOB PRIMARY KEY NOT NULL REFERENCES pools (id),
+    rolled_until  TEXT NOT NULL,
+    state         TEXT NOT NULL
+);
+
+-- Invoices: one per licence and billing period (a term's end, or the whole
+-- life of a perpetual licence), so a retry can never bill a period twice.
+CREATE TABLE invoices (
+    id               BLOB PRIMARY KEY NOT NULL,
+    number           TEXT NOT NULL UNIQUE,
+    licence_id       BLOB NOT NULL REFERENCES licences (id),
+    organisation_id  BLOB NOT NULL REFERENCES organisations (id),
+    owner_user_id    BLOB NOT NULL REFERENCES users (id),
+    period           TEXT NOT NULL,
+    period_start     TEXT,
+    period_end       TEXT,
+    description      TEXT NOT NULL,
+    quantity         INTEGER NOT NULL,
+    unit_price       INTEGER NOT NULL,
+    amount           INTEGER NOT NULL,
+    currency         TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    created_by       BLOB,
+    created_at       TEXT NOT NULL,
+    due_at           TEXT NOT NULL,
+    paid_at          TEXT,
+    UNIQUE (licence_id, period)
+);
+CREATE INDEX invoices_organisation ON invoices (organisation_id, created_at);
+CREATE INDEX invoices_created ON invoices (created_at);
+
+-- The per-licence results of one `POST /v1/invoices`, replayed for a retried
+-- Idempotency-Key.
+CREATE TABLE invoice_batches (
+    id          BLOB PRIMARY KEY NOT NULL,
+    results     TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+
+CREATE INDEX licences_activated ON licences (activated_at);
