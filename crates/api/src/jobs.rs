@@ -96,7 +96,8 @@ pub async fn reap_once(state: &AppState) -> u64 {
     total
 }
 
-/// Every `interval`: seals new audit entries into their organisations' hash chains.
+/// Every `interval`: seals new audit entries into their organisations' hash
+/// chains, and rolls up the pools' finished days for reports.
 pub fn spawn_sealer(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
@@ -106,8 +107,32 @@ pub fn spawn_sealer(state: AppState, interval: Duration) -> tokio::task::JoinHan
             if let Err(error) = crate::service::audit::seal_all(state.store.as_ref(), state.now()).await {
                 tracing::warn!(error = %error, "sealing the audit log failed; it tries again next tick");
             }
+            roll_up_once(&state).await;
         }
     })
+}
+
+/// Pools rolled up per pass.
+const ROLL_UP_BATCH: u32 = 100;
+
+/// Rolls up every pool's usage of the days finished before today (UTC).
+pub async fn roll_up_once(state: &AppState) -> u64 {
+    let today = leasehold_core::report::bucket_start(leasehold_core::report::Bucket::Day, state.now());
+    let mut total = 0;
+    loop {
+        match state.store.roll_up_usage(today, ROLL_UP_BATCH).await {
+            Ok(0) => break,
+            Ok(days) => total += days,
+            Err(error) => {
+                tracing::warn!(error = %error, "rolling up usage failed; it tries again next tick");
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        tracing::info!(days = total, "rolled up pool usage");
+    }
+    total
 }
 
 /// Deliveries claimed per pass, and sent concurrently.

@@ -25,6 +25,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
         (name = "audit", description = "The audit log"),
         (name = "pools", description = "Seats per organisation and product"),
         (name = "notifications", description = "What an organisation's admins should know"),
+        (name = "reports", description = "Pool usage over time and the month-end additions"),
         (name = "webhooks", description = "Signed webhook endpoints and the log of e-mail and webhook deliveries"),
         (name = "devices", description = "Device seats, the request queue, block and reallocate"),
         (name = "sessions", description = "Concurrent seats: leases kept by heartbeats"),
@@ -105,6 +106,8 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(webhooks::delete_webhook)
                 .service(webhooks::list_deliveries)
                 .service(webhooks::replay_delivery)
+                .service(reports::pool_report)
+                .service(reports::additions)
                 .service(devices::register_device)
                 .service(devices::heartbeat_device)
                 .service(devices::release_device)

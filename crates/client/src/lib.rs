@@ -431,6 +431,52 @@ impl Client {
         self.post(&format!("/v1/deliveries/{id}/replay"), &()).await
     }
 
+    // ------------------------------------------------------------ reports
+
+    /// A pool's usage over whole UTC days, per day, week or month.
+    pub async fn pool_report(&self, id: PoolId, query: &PoolReportQuery) -> Result<PoolReport, ClientError> {
+        self.get(&format!("/v1/reports/pools/{id}"), query).await
+    }
+
+    /// The month's licence additions per organisation, product and source.
+    pub async fn additions(&self, month: &str) -> Result<AdditionsReport, ClientError> {
+        self.get(
+            "/v1/reports/additions",
+            &AdditionsQuery {
+                month: month.to_owned(),
+            },
+        )
+        .await
+    }
+
+    /// The month's additions as CSV (`Accept: text/csv`).
+    pub async fn additions_csv(&self, month: &str) -> Result<String, ClientError> {
+        let query = AdditionsQuery {
+            month: month.to_owned(),
+        };
+        let builder = self
+            .request(Method::GET, "/v1/reports/additions")
+            .query(&query)
+            .header("Accept", "text/csv");
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        if status.is_success() {
+            return Ok(text);
+        }
+        let problem = serde_json::from_str::<Problem>(&text).map_err(|e| ClientError::Decode(e.to_string()))?;
+        Err(ClientError::Api {
+            status: status.as_u16(),
+            problem,
+        })
+    }
+
     /// A device asks for a seat: a grant (200 held already, 201 new) or a place in the queue (202).
     pub async fn register_device(
         &self,

@@ -293,6 +293,32 @@ impl Principal {
         }
     }
 
+    /// Pool reports and the month-end additions: console users but members,
+    /// and API keys with the `reports:read` scope.
+    pub fn may_read_reports(&self) -> Result<(), DomainError> {
+        let allowed = match self {
+            Principal::User { role, .. } => !matches!(role, Role::Member),
+            Principal::ApiKey { .. } => self.has_scope(ApiScope::ReportsRead),
+        };
+        allowed.then_some(()).ok_or(DomainError::Forbidden(
+            "reports need a console role or the reports:read scope",
+        ))
+    }
+
+    /// Send invoices and mark them paid: the vendor's staff (account managers
+    /// for their organisations), or an API key with `licences:write`.
+    pub fn may_invoice(&self) -> Result<(), DomainError> {
+        let allowed = match self {
+            Principal::User { role, .. } => role.is_vendor(),
+            Principal::ApiKey { organisation_id, .. } => {
+                organisation_id.is_none() && self.has_scope(ApiScope::LicencesWrite)
+            }
+        };
+        allowed
+            .then_some(())
+            .ok_or(DomainError::Forbidden("invoices are sent by the vendor's staff"))
+    }
+
     /// Read and mark read an organisation's notifications: console users but members.
     pub fn may_read_notifications(&self) -> Result<(), DomainError> {
         match self {

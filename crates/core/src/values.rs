@@ -131,6 +131,34 @@ impl AdditionSource {
 }
 
 string_enum!(
+    /// The buckets of a pool report.
+    ReportBucket {
+        Day = "day",
+        Week = "week",
+        Month = "month",
+    }
+);
+
+impl ReportBucket {
+    pub const fn bucket(self) -> crate::report::Bucket {
+        match self {
+            ReportBucket::Day => crate::report::Bucket::Day,
+            ReportBucket::Week => crate::report::Bucket::Week,
+            ReportBucket::Month => crate::report::Bucket::Month,
+        }
+    }
+}
+
+string_enum!(
+    /// Where an invoice stands.
+    InvoiceStatus {
+        /// Sent to the licence's owner, not paid yet.
+        Sent = "sent",
+        Paid = "paid",
+    }
+);
+
+string_enum!(
     /// What an API key may do.
     ApiScope {
         DevicesRegister = "devices:register",

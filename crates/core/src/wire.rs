@@ -1079,3 +1079,146 @@ pub struct DeliveryQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,
 }
+
+/// Query of `GET /v1/reports/pools/{id}`: a period of whole UTC days, both included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct PoolReportQuery {
+    /// The first day (`YYYY-MM-DD`, UTC).
+    pub from: chrono::NaiveDate,
+    /// The last day, included.
+    pub to: chrono::NaiveDate,
+    /// `day` (default), `week` (from Monday) or `month`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<crate::values::ReportBucket>,
+}
+
+/// Seats added, per source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatsBySource {
+    /// By automatic top-ups.
+    pub automatic: i64,
+    /// Bought by the customer's admins.
+    pub purchase: i64,
+    /// Redeemed coupons.
+    pub coupon: i64,
+    /// Assigned by the account manager.
+    pub account_manager: i64,
+}
+
+impl SeatsBySource {
+    pub fn add(&mut self, source: crate::values::AdditionSource, seats: i64) {
+        use crate::values::AdditionSource as S;
+        let slot = match source {
+            S::Automatic => &mut self.automatic,
+            S::Purchase => &mut self.purchase,
+            S::Coupon => &mut self.coupon,
+            S::AccountManager => &mut self.account_manager,
+        };
+        *slot += seats;
+    }
+
+    pub fn total(&self) -> i64 {
+        self.automatic + self.purchase + self.coupon + self.account_manager
+    }
+}
+
+/// Waits of queued requests that got a seat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueWaits {
+    pub count: u64,
+    pub median_seconds: Option<i64>,
+    pub longest_seconds: Option<i64>,
+}
+
+/// A pool's figures over one bucket (or the whole period).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportFigures {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Time-weighted held ÷ capacity (∫held dt ÷ ∫capacity dt) from the usage
+    /// events; above 1 when over capacity; null without capacity.
+    pub utilisation: Option<f64>,
+    /// Time-weighted averages of held seats and of capacity.
+    pub average_held: f64,
+    pub average_capacity: f64,
+    pub peak_held: i64,
+    /// At the end of the bucket.
+    pub capacity_at_end: i64,
+    pub held_at_end: i64,
+    pub available_at_end: i64,
+    /// Denied requests; a device's burst of retries until it gets a seat counts once.
+    pub denials: u64,
+    pub queue_waits: QueueWaits,
+    /// Automatic top-ups (licences added by them).
+    pub topups: u64,
+    /// Seats added, by source.
+    pub seats_added: SeatsBySource,
+}
+
+/// `GET /v1/reports/pools/{id}`: a pool's usage over a period, per bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PoolReport {
+    pub pool_id: PoolId,
+    pub organisation_id: OrganisationId,
+    pub organisation_name: String,
+    pub product_id: ProductId,
+    pub product_name: String,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub bucket: crate::values::ReportBucket,
+    /// The whole period.
+    pub summary: ReportFigures,
+    pub buckets: Vec<ReportFigures>,
+}
+
+/// Query of `GET /v1/reports/additions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct AdditionsQuery {
+    /// The month, `YYYY-MM` (UTC).
+    pub month: String,
+}
+
+/// One organisation's additions of one product from one source in the month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdditionLineView {
+    pub organisation_id: OrganisationId,
+    pub organisation_name: String,
+    pub product_id: ProductId,
+    pub product_code: String,
+    pub product_name: String,
+    pub source: crate::values::AdditionSource,
+    /// Licences that started in the month.
+    pub licences: i64,
+    pub seats: i64,
+    /// Unit price × quantity, in minor units of `currency`.
+    pub amount: i64,
+    pub currency: String,
+}
+
+/// Seats and amount of one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CurrencyTotal {
+    pub currency: String,
+    pub seats: i64,
+    pub amount: i64,
+}
+
+/// `GET /v1/reports/additions`: the month-end list of licence additions for
+/// invoicing (also as CSV with `Accept: text/csv`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdditionsReport {
+    pub month: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub lines: Vec<AdditionLineView>,
+    pub totals: Vec<CurrencyTotal>,
+}

@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod organisations;
 pub mod pools;
 pub mod products;
+pub mod reports;
 pub mod seat_requests;
 pub mod seats;
 pub mod sessions;

@@ -8,6 +8,7 @@ pub mod licences;
 pub mod outbox;
 pub mod pools;
 pub mod products;
+pub mod reports;
 pub mod seats;
 pub mod sessions;
 pub mod sign_in;
