@@ -18,25 +18,30 @@ CREATE TABLE usage_rollup_cursors (
 
 -- Invoices: one per licence and billing period (a term's end, or the whole
 -- life of a perpetual licence), so a retry can never bill a period twice.
+-- An invoice is an accounting record: it keeps what it billed (licence and
+-- product names, plan, owner's address) and outlives the licence.
 CREATE TABLE invoices (
-    id               UUID PRIMARY KEY NOT NULL,
-    number           TEXT NOT NULL UNIQUE,
-    licence_id       UUID NOT NULL REFERENCES licences (id),
-    organisation_id  UUID NOT NULL REFERENCES organisations (id),
-    owner_user_id    UUID NOT NULL REFERENCES users (id),
-    period           TEXT NOT NULL,
-    period_start     TIMESTAMPTZ,
-    period_end       TIMESTAMPTZ,
-    description      TEXT NOT NULL,
-    quantity         BIGINT NOT NULL,
-    unit_price       BIGINT NOT NULL,
-    amount           BIGINT NOT NULL,
-    currency         TEXT NOT NULL,
-    status           TEXT NOT NULL,
-    created_by       UUID,
-    created_at       TIMESTAMPTZ NOT NULL,
-    due_at           TIMESTAMPTZ NOT NULL,
-    paid_at          TIMESTAMPTZ,
+    id                UUID PRIMARY KEY NOT NULL,
+    number            TEXT NOT NULL UNIQUE,
+    licence_id        UUID NOT NULL,
+    licence_name      TEXT NOT NULL,
+    product_name      TEXT NOT NULL,
+    plan              TEXT NOT NULL,
+    organisation_id   UUID NOT NULL REFERENCES organisations (id),
+    owner_user_id     UUID NOT NULL REFERENCES users (id),
+    owner_email       TEXT NOT NULL,
+    period            TEXT NOT NULL,
+    period_start      TIMESTAMPTZ,
+    period_end        TIMESTAMPTZ,
+    quantity          BIGINT NOT NULL,
+    unit_price        BIGINT NOT NULL,
+    amount            BIGINT NOT NULL,
+    currency          TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    created_by        UUID,
+    created_at        TIMESTAMPTZ NOT NULL,
+    due_at            TIMESTAMPTZ NOT NULL,
+    paid_at           TIMESTAMPTZ,
     UNIQUE (licence_id, period)
 );
 CREATE INDEX invoices_organisation ON invoices (organisation_id, created_at);

@@ -18,25 +18,30 @@ CREATE TABLE usage_rollup_cursors (
 
 -- Invoices: one per licence and billing period (a term's end, or the whole
 -- life of a perpetual licence), so a retry can never bill a period twice.
+-- An invoice is an accounting record: it keeps what it billed (licence and
+-- product names, plan, owner's address) and outlives the licence.
 CREATE TABLE invoices (
-    id               BLOB PRIMARY KEY NOT NULL,
-    number           TEXT NOT NULL UNIQUE,
-    licence_id       BLOB NOT NULL REFERENCES licences (id),
-    organisation_id  BLOB NOT NULL REFERENCES organisations (id),
-    owner_user_id    BLOB NOT NULL REFERENCES users (id),
-    period           TEXT NOT NULL,
-    period_start     TEXT,
-    period_end       TEXT,
-    description      TEXT NOT NULL,
-    quantity         INTEGER NOT NULL,
-    unit_price       INTEGER NOT NULL,
-    amount           INTEGER NOT NULL,
-    currency         TEXT NOT NULL,
-    status           TEXT NOT NULL,
-    created_by       BLOB,
-    created_at       TEXT NOT NULL,
-    due_at           TEXT NOT NULL,
-    paid_at          TEXT,
+    id                BLOB PRIMARY KEY NOT NULL,
+    number            TEXT NOT NULL UNIQUE,
+    licence_id        BLOB NOT NULL,
+    licence_name      TEXT NOT NULL,
+    product_name      TEXT NOT NULL,
+    plan              TEXT NOT NULL,
+    organisation_id   BLOB NOT NULL REFERENCES organisations (id),
+    owner_user_id     BLOB NOT NULL REFERENCES users (id),
+    owner_email       TEXT NOT NULL,
+    period            TEXT NOT NULL,
+    period_start      TEXT,
+    period_end        TEXT,
+    quantity          INTEGER NOT NULL,
+    unit_price        INTEGER NOT NULL,
+    amount            INTEGER NOT NULL,
+    currency          TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    created_by        BLOB,
+    created_at        TEXT NOT NULL,
+    due_at            TEXT NOT NULL,
+    paid_at           TEXT,
     UNIQUE (licence_id, period)
 );
 CREATE INDEX invoices_organisation ON invoices (organisation_id, created_at);

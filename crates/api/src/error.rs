@@ -80,6 +80,13 @@ impl ApiError {
                         Some(format!("{}.", capitalise(message))),
                         vec![],
                     ),
+                    DomainError::Unprocessable { message, .. } => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        code,
+                        "Unprocessable request",
+                        Some(format!("{}.", capitalise(message))),
+                        vec![],
+                    ),
                     DomainError::LicenceInUse { reason } => (
                         StatusCode::CONFLICT,
                         code,

@@ -25,6 +25,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
         (name = "audit", description = "The audit log"),
         (name = "pools", description = "Seats per organisation and product"),
         (name = "notifications", description = "What an organisation's admins should know"),
+        (name = "invoices", description = "Invoices of licences, sent to their owners"),
         (name = "reports", description = "Pool usage over time and the month-end additions"),
         (name = "webhooks", description = "Signed webhook endpoints and the log of e-mail and webhook deliveries"),
         (name = "devices", description = "Device seats, the request queue, block and reallocate"),
@@ -108,6 +109,10 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(webhooks::replay_delivery)
                 .service(reports::pool_report)
                 .service(reports::additions)
+                .service(invoices::send_invoices)
+                .service(invoices::list_invoices)
+                .service(invoices::get_invoice)
+                .service(invoices::mark_invoice_paid)
                 .service(devices::register_device)
                 .service(devices::heartbeat_device)
                 .service(devices::release_device)

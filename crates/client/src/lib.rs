@@ -12,7 +12,7 @@
 //! ```
 
 use leasehold_core::ids::{
-    ApiKeyId, DeliveryId, DeviceId, LeaseId, LicenceId, NotificationId, OrganisationId, PoolId, ProductId,
+    ApiKeyId, DeliveryId, DeviceId, InvoiceId, LeaseId, LicenceId, NotificationId, OrganisationId, PoolId, ProductId,
     SeatRequestId, UserId, WebhookId,
 };
 use leasehold_core::wire::*;
@@ -475,6 +475,33 @@ impl Client {
             status: status.as_u16(),
             problem,
         })
+    }
+
+    // ------------------------------------------------------------ invoices
+
+    /// Invoices up to 20 licences; one result per licence.
+    pub async fn send_invoices(
+        &self,
+        licences: &[LicenceId],
+        idempotency_key: Option<&str>,
+    ) -> Result<InvoiceBatch, ClientError> {
+        let body = SendInvoices {
+            licence_ids: licences.to_vec(),
+        };
+        let builder = Self::with_idempotency(self.request(Method::POST, "/v1/invoices").json(&body), idempotency_key);
+        Ok(self.send(builder).await?.body)
+    }
+
+    pub async fn list_invoices(&self, query: &InvoiceQuery) -> Result<Page<InvoiceView>, ClientError> {
+        self.get("/v1/invoices", query).await
+    }
+
+    pub async fn get_invoice(&self, id: InvoiceId) -> Result<InvoiceView, ClientError> {
+        self.get(&format!("/v1/invoices/{id}"), &()).await
+    }
+
+    pub async fn mark_invoice_paid(&self, id: InvoiceId) -> Result<InvoiceView, ClientError> {
+        self.post(&format!("/v1/invoices/{id}/paid"), &()).await
     }
 
     /// A device asks for a seat: a grant (200 held already, 201 new) or a place in the queue (202).

@@ -44,6 +44,9 @@ pub enum DomainError {
     Forbidden(&'static str),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A well-formed request the rules refuse as a whole (422), e.g. `too_many_selected`.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     #[error("the licence cannot be deleted: {reason}")]
     LicenceInUse { reason: String },
     #[error("the coupon code is unknown or was already redeemed")]
@@ -64,6 +67,7 @@ impl DomainError {
             DomainError::NotFound(_) => "not_found",
             DomainError::Forbidden(_) => "forbidden",
             DomainError::Conflict { code, .. } => code,
+            DomainError::Unprocessable { code, .. } => code,
             DomainError::LicenceInUse { .. } => "licence_in_use",
             DomainError::CouponNotRedeemable => "coupon_not_redeemable",
             DomainError::IdempotencyKeyReused => "idempotency_key_reused",

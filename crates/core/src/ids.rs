@@ -76,4 +76,6 @@ id_type!(
     WebhookId,
     /// One e-mail or webhook delivery of a notification.
     DeliveryId,
+    /// An invoice of one licence's period.
+    InvoiceId,
 );

@@ -100,6 +100,21 @@ pub fn renewal(plan: Plan, ends: DateTime<Utc>, now: DateTime<Utc>) -> Option<(D
     (terms > 0).then_some((next, terms))
 }
 
+/// What one invoice of a licence covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillingPeriod {
+    /// Tells periods apart: the term's end, or the plan for a one-off licence.
+    pub key: String,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// Days an invoice is due after it is sent.
+pub const INVOICE_DUE_DAYS: i64 = 30;
+
+/// At most this many licences are invoiced at once.
+pub const MAX_INVOICE_BATCH: usize = 20;
+
 /// A grant of `quantity` seats of one product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Licence {
@@ -208,6 +223,41 @@ impl Licence {
         match (self.status, self.ends_at) {
             (LicenceStatus::Active | LicenceStatus::Paused, Some(ends)) if ends <= now => LicenceStatus::Expired,
             (status, _) => status,
+        }
+    }
+
+    /// The period an invoice of this licence covers now: the current term of
+    /// a subscription (monthly, yearly: the term ending at `ends_at`), or the
+    /// whole licence otherwise. One invoice per period.
+    pub fn billing_period(&self) -> BillingPeriod {
+        let months = match self.plan {
+            Plan::Monthly => Some(1),
+            Plan::Yearly => Some(12),
+            Plan::Perpetual | Plan::Trial => None,
+        };
+        match (months, self.ends_at) {
+            (Some(months), Some(end)) => BillingPeriod {
+                key: end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                start: end.checked_sub_months(Months::new(months)),
+                end: Some(end),
+            },
+            _ => BillingPeriod {
+                key: self.plan.as_str().to_owned(),
+                start: self.activated_at,
+                end: self.ends_at,
+            },
+        }
+    }
+
+    /// Why this licence cannot be invoiced, if it cannot: it needs an owning
+    /// user to send the invoice to, and a price.
+    pub fn invoice_refusal(&self) -> Option<crate::values::InvoiceOutcome> {
+        if self.owner_user_id.is_none() {
+            Some(crate::values::InvoiceOutcome::NoOwner)
+        } else if self.amount() <= 0 {
+            Some(crate::values::InvoiceOutcome::NotBillable)
+        } else {
+            None
         }
     }
 

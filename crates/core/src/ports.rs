@@ -582,6 +582,14 @@ pub struct AdditionLine {
     pub currency: String,
 }
 
+/// Which invoices a list shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InvoiceFilter {
+    pub status: Option<crate::values::InvoiceStatus>,
+    pub organisation: Option<OrganisationId>,
+    pub page: PageRequest,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Applies a change set atomically; see the module documentation.
@@ -891,6 +899,37 @@ pub trait Store: Send + Sync + 'static {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<AdditionLine>, StoreError>;
+
+    /// Invoices each visible licence of `licences` (at most 20) for its
+    /// current billing period, in one transaction with the licences' billing
+    /// status, the audit entries, the notifications and the owners' e-mails.
+    /// A period invoiced before is reported, never billed again; a replayed
+    /// idempotency claim returns the first request's results.
+    async fn send_invoices(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        licences: &[LicenceId],
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<crate::wire::InvoiceBatch, StoreError>;
+    async fn invoice(
+        &self,
+        vis: Visibility,
+        id: crate::ids::InvoiceId,
+    ) -> Result<Option<crate::wire::InvoiceView>, StoreError>;
+    /// Invoices, newest first.
+    async fn invoices(
+        &self,
+        vis: Visibility,
+        filter: &InvoiceFilter,
+    ) -> Result<Page<crate::wire::InvoiceView>, StoreError>;
+    /// Marks a sent invoice paid (and its licence, when no other invoice of it is open).
+    async fn mark_invoice_paid(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        id: crate::ids::InvoiceId,
+    ) -> Result<crate::wire::InvoiceView, StoreError>;
 
     /// Stored signing keys (key id, PKCS#8 private key), newest first.
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;

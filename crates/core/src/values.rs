@@ -159,6 +159,22 @@ string_enum!(
 );
 
 string_enum!(
+    /// What sending invoices did with one selected licence.
+    InvoiceOutcome {
+        /// An invoice was created and e-mailed to the owner.
+        Invoiced = "invoiced",
+        /// The licence's current period was invoiced before: nothing new.
+        AlreadyInvoiced = "already_invoiced",
+        /// The licence has no owning user to send the invoice to.
+        NoOwner = "no_owner",
+        /// The licence costs nothing (a free trial).
+        NotBillable = "not_billable",
+        /// No such licence, or not one the caller may invoice.
+        NotFound = "not_found",
+    }
+);
+
+string_enum!(
     /// What an API key may do.
     ApiScope {
         DevicesRegister = "devices:register",

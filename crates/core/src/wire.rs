@@ -1222,3 +1222,72 @@ pub struct AdditionsReport {
     pub lines: Vec<AdditionLineView>,
     pub totals: Vec<CurrencyTotal>,
 }
+
+/// Body of `POST /v1/invoices`: the licences to invoice (at most 20).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SendInvoices {
+    pub licence_ids: Vec<LicenceId>,
+}
+
+/// An invoice of one licence's period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvoiceView {
+    pub id: crate::ids::InvoiceId,
+    /// What the customer quotes, e.g. `INV-20261207-3F9A1C2B`.
+    pub number: String,
+    pub licence_id: LicenceId,
+    pub licence_name: String,
+    pub product_name: String,
+    pub plan: Plan,
+    pub organisation_id: OrganisationId,
+    pub organisation_name: String,
+    pub owner_user_id: UserId,
+    pub owner_email: String,
+    /// The term invoiced (absent ends: a perpetual licence).
+    pub period_start: Option<DateTime<Utc>>,
+    pub period_end: Option<DateTime<Utc>>,
+    pub quantity: i64,
+    /// Minor units of `currency`.
+    pub unit_price: i64,
+    pub amount: i64,
+    pub currency: String,
+    pub status: crate::values::InvoiceStatus,
+    pub created_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+/// What sending did with one licence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvoiceResult {
+    pub licence_id: LicenceId,
+    pub outcome: crate::values::InvoiceOutcome,
+    /// The new invoice, or the earlier one of the same period.
+    pub invoice: Option<InvoiceView>,
+}
+
+/// Response of `POST /v1/invoices`: one result per selected licence, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvoiceBatch {
+    pub results: Vec<InvoiceResult>,
+    /// How many invoices this request created.
+    pub invoiced: u32,
+}
+
+/// Query of `GET /v1/invoices`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct InvoiceQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::values::InvoiceStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}

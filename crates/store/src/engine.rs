@@ -1519,6 +1519,34 @@ impl Store for Engine {
         additions(self, vis, from, to).await
     }
 
+    async fn send_invoices(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        licences: &[LicenceId],
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<leasehold_core::wire::InvoiceBatch, StoreError> {
+        send_invoices(self, ctx, vis, licences, claim).await
+    }
+
+    async fn invoice(&self, vis: Visibility, id: InvoiceId) -> Result<Option<leasehold_core::wire::InvoiceView>, StoreError> {
+        let mut conn = self.reader().acquire().await.map_err(backend)?;
+        load_invoice(&mut conn, vis, id.as_uuid()).await
+    }
+
+    async fn invoices(&self, vis: Visibility, filter: &InvoiceFilter) -> Result<Page<leasehold_core::wire::InvoiceView>, StoreError> {
+        invoices(self, vis, filter).await
+    }
+
+    async fn mark_invoice_paid(
+        &self,
+        ctx: &WriteContext,
+        vis: Visibility,
+        id: InvoiceId,
+    ) -> Result<leasehold_core::wire::InvoiceView, StoreError> {
+        mark_invoice_paid(self, ctx, vis, id).await
+    }
+
     async fn signing_keys(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         sqlx::query_as("SELECT kid, pkcs8 FROM signing_keys ORDER BY created_at DESC, kid DESC")
             .fetch_all(self.reader())

@@ -77,3 +77,4 @@ include!("leases.rs");
 include!("watch.rs");
 include!("outbox.rs");
 include!("reports.rs");
+include!("invoices.rs");

@@ -267,7 +267,8 @@ async fn renew_licences(conn: &mut Conn, ctx: &WriteContext, limit: u32) -> Resu
         };
         // Conditional on the end it was read with: renewed once, by one process.
         let changed = sqlx::query(
-            "UPDATE licences SET ends_at = $2, version = version + 1 WHERE id = $1 AND ends_at = $3 AND status = 'active'",
+            "UPDATE licences SET ends_at = $2, billing_status = 'uninvoiced', version = version + 1 \
+             WHERE id = $1 AND ends_at = $3 AND status = 'active'",
         )
         .bind(id)
         .bind(next)

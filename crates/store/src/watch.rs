@@ -78,11 +78,12 @@ async fn notify(
     message: &str,
     data: serde_json::Value,
 ) -> Result<(), StoreError> {
-    notify_organisation(conn, ctx, pool.organisation_id.as_uuid(), Some(pool.id.as_uuid()), kind, message, data).await
+    notify_organisation(conn, ctx, pool.organisation_id.as_uuid(), Some(pool.id.as_uuid()), kind, message, data).await?;
+    Ok(())
 }
 
 /// An in-app notification for an organisation, about one of its pools or not,
-/// with its e-mail and webhook deliveries.
+/// with its e-mail and webhook deliveries; returns the notification's id.
 async fn notify_organisation(
     conn: &mut Conn,
     ctx: &WriteContext,
@@ -91,7 +92,7 @@ async fn notify_organisation(
     kind: &str,
     message: &str,
     data: serde_json::Value,
-) -> Result<(), StoreError> {
+) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO notifications (id, organisation_id, pool_id, kind, message, data, created_at) \
@@ -107,7 +108,8 @@ async fn notify_organisation(
     .execute(&mut *conn)
     .await
     .map_err(backend)?;
-    enqueue_deliveries(conn, ctx, id, organisation, pool, kind).await
+    enqueue_deliveries(conn, ctx, id, organisation, pool, kind).await?;
+    Ok(id)
 }
 
 /// The top-up trigger fired in this transaction: add the seats, ask for

@@ -1116,8 +1116,9 @@ async fn licences_renew_before_they_end_and_the_rest_are_noticed_once_then_expir
     let ending = f.end_at(&ending, now + days(5)).await;
     assert_eq!(sweep(now).await.noticed, 1);
 
-    // Half an hour before its end the renewing licence gets a year more; two
-    // processes sweeping at once renew it once.
+    // Half an hour before its end the renewing licence gets a year more (a
+    // new term to invoice); two processes sweeping at once renew it once.
+    db.execute("UPDATE licences SET billing_status = 'invoiced'").await;
     let due = now + days(3) - chrono::Duration::minutes(30);
     let (a, b) = tokio::join!(sweep(due), sweep(due));
     assert_eq!(a.renewed + b.renewed, 1, "{a:?} {b:?}");
@@ -1142,6 +1143,7 @@ async fn licences_renew_before_they_end_and_the_rest_are_noticed_once_then_expir
             .map(|e| e.date_naive())
     );
     assert!(renewed.version > renewing.version);
+    assert_eq!(renewed.billing_status, BillingStatus::Uninvoiced);
 
     // The other one ends: capacity drops to the fixture's licence and the renewed one.
     let after = sweep(now + days(6)).await;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod coupons;
 pub mod devices;
 pub mod health;
+pub mod invoices;
 pub mod licences;
 pub mod notifications;
 pub mod organisations;

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod invoices;
 pub mod licences;
 pub mod outbox;
 pub mod pools;
