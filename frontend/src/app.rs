@@ -39,6 +39,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("devices") view=pages::devices::DevicesPage />
                     <Route path=path!("sessions") view=pages::sessions::SessionsPage />
                     <Route path=path!("notifications") view=pages::notifications::NotificationsPage />
+                    <Route path=path!("reports") view=pages::reports::ReportsPage />
+                    <Route path=path!("invoices") view=pages::invoices::InvoicesPage />
+                    <Route path=path!("invoices/:id") view=pages::invoices::InvoicePage />
                     <Route
                         path=path!("notifications/settings")
                         view=pages::notification_settings::NotificationSettingsPage
@@ -231,14 +234,14 @@ const NAV: &[(&str, &[NavItem])] = &[
         &[
             NavItem {
                 label: "Reports",
-                href: None,
+                href: Some("/reports"),
                 symbol: Icon::Reports,
                 roles: STAFF_AND_CUSTOMERS,
                 testid: "nav-reports",
             },
             NavItem {
                 label: "Invoices",
-                href: None,
+                href: Some("/invoices"),
                 symbol: Icon::Invoices,
                 roles: VENDOR_AND_ORG_ADMIN,
                 testid: "nav-invoices",

@@ -125,7 +125,8 @@ async fn setup() -> Bench {
     eprintln!("imported {EVENTS} events in {:.1} s", began.elapsed().as_secs_f64());
     let began = Instant::now();
     let days = store.roll_up_usage(today, 100).await.unwrap_or_else(|e| panic!("{e}"));
-    eprintln!("rolled up {days} days in {:.1} s", began.elapsed().as_secs_f64());
+    // The server's own job rolls up alongside: the two share the days.
+    eprintln!("rolled up {days} days here in {:.1} s", began.elapsed().as_secs_f64());
     Bench {
         store,
         vendor,

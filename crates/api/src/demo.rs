@@ -324,6 +324,8 @@ pub async fn seed(state: &AppState) -> Result<bool, ApiError> {
         };
         state.store.commit(&system_context(start), set).await?;
     }
+    // Four weeks of Northwind's CAD usage before today, so reports have history.
+    usage_history(state, northwind.id, cad.id, now).await?;
     // Northwind's CAD pool (6 + 8 seats) is full: 14 licensed devices, 3 waiting, 1 blocked.
     let device = |i: usize, name: &str| DeviceRegistration {
         organisation_id: northwind.id,
@@ -396,4 +398,91 @@ pub async fn seed(state: &AppState) -> Result<bool, ApiError> {
         .await?;
     tracing::info!(organisations = organisations.total, "demo data created");
     Ok(true)
+}
+
+/// Working days on the 14-seat pool: devices come in from 08:00 and leave from
+/// 17:00, busy days fill it (queues and refused retries), weekends are quiet.
+/// Written as usage events, as if the seat engine had recorded them.
+async fn usage_history(
+    state: &AppState,
+    organisation: OrganisationId,
+    product: ProductId,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    use chrono::{Datelike, Weekday};
+    use leasehold_core::ports::{PoolFilter, UsageEvent};
+    let filter = PoolFilter {
+        organisation: Some(organisation),
+        product: Some(product),
+        ..PoolFilter::default()
+    };
+    let Some(pool) = state
+        .store
+        .pools(Visibility::Everything, &filter)
+        .await?
+        .items
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let capacity = 14;
+    let today = leasehold_core::report::bucket_start(leasehold_core::report::Bucket::Day, now);
+    let mut events = Vec::new();
+    let mut push = |at: DateTime<Utc>, kind: &str, held: i64, subject: u128| {
+        events.push(UsageEvent {
+            pool_id: pool.pool.id,
+            at,
+            kind: kind.into(),
+            held,
+            capacity,
+            subject_id: Some(Uuid::from_u128(subject)),
+            reason: None,
+        });
+    };
+    for back in (1..=28).rev() {
+        let day = today - Duration::days(back);
+        let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+        // A steady rhythm: 5–14 devices on weekdays, 2–3 at weekends.
+        let peak = if weekend { 2 + back % 2 } else { 5 + (back * 7) % 10 };
+        for n in 0..peak {
+            let device = (back * 100 + n) as u128;
+            let arrive = day + Duration::hours(8) + Duration::minutes(n * 11);
+            if n >= capacity {
+                continue;
+            }
+            push(arrive, "seat_granted", n + 1, device);
+        }
+        if peak >= 13 {
+            // A full morning: two devices queue, one retries until a seat frees.
+            let busy = day + Duration::hours(11);
+            push(busy, "request_queued", peak.min(capacity), 9_000 + back as u128);
+            push(
+                busy + Duration::minutes(4),
+                "request_denied",
+                peak.min(capacity),
+                9_500 + back as u128,
+            );
+            push(
+                busy + Duration::minutes(9),
+                "request_denied",
+                peak.min(capacity),
+                9_500 + back as u128,
+            );
+            push(
+                busy + Duration::minutes(38),
+                "seat_granted",
+                peak.min(capacity),
+                9_000 + back as u128,
+            );
+        }
+        let held = peak.min(capacity);
+        for n in 0..held {
+            let leave = day + Duration::hours(17) + Duration::minutes(n * 9);
+            push(leave, "seat_released", held - n - 1, (back * 100 + n) as u128);
+        }
+    }
+    let url = secrecy::ExposeSecret::expose_secret(&state.settings.database_url).to_owned();
+    leasehold_store::import_usage_events(&url, &events).await?;
+    Ok(())
 }

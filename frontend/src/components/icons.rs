@@ -37,6 +37,7 @@ pub enum Icon {
     Edit,
     More,
     Shield,
+    Download,
 }
 
 impl Icon {
@@ -88,6 +89,7 @@ impl Icon {
             Icon::Sessions => &["M3 12h4l3-8 4 16 3-8h4"],
             Icon::Reports => &["M4 20V11", "M10 20V5", "M16 20v-6", "M22 20H2"],
             Icon::Invoices => &["M6 2h12v20l-3-2-3 2-3-2-3 2z", "M9 7h6", "M9 11h6", "M9 15h4"],
+            Icon::Download => &["M12 3v12", "M7 10l5 5 5-5", "M5 21h14"],
             Icon::Bell => &["M6 16v-5a6 6 0 0 1 12 0v5l2 2H4z", "M10 21h4"],
             Icon::SignOut => &["M9 21H5V3h4", "M16 17l5-5-5-5", "M21 12H9"],
             Icon::Alert => &["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "M12 7.5v5.5", "M12 16.5v.01"],

@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::components::clipboard::copy_with_toast;
+use crate::components::dialog::ConfirmDialog;
 use crate::components::format::{date, days_until, money, plan_label, relative};
 use crate::components::icons::{icon, Icon};
 use crate::components::licence_actions::{can_manage, DeleteButton, DeleteLicenceDialog, PauseResumeButton};
@@ -15,7 +16,8 @@ use crate::resource::fetch;
 use chrono::{DateTime, Utc};
 use gloo_timers::future::TimeoutFuture;
 use leasehold_core::ids::{LicenceId, OrganisationId, UserId};
-use leasehold_core::values::{LicenceStatus, Plan, Role};
+use leasehold_core::licence::MAX_INVOICE_BATCH;
+use leasehold_core::values::{InvoiceOutcome, LicenceStatus, Plan, Role};
 use leasehold_core::wire::{LicenceQuery, LicenceView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -152,6 +154,55 @@ fn row_key(l: &LicenceView) -> RowKey {
     )
 }
 
+/// A licence picked for invoicing; the selection outlives page changes.
+#[derive(Debug, Clone, PartialEq)]
+struct Picked {
+    id: LicenceId,
+    amount: i64,
+    currency: String,
+}
+
+type Selection = RwSignal<Vec<Picked>>;
+
+/// The selection's total per currency: "€450.00 + $90.00".
+fn selection_total(picked: &[Picked]) -> String {
+    let mut totals: Vec<(String, i64)> = Vec::new();
+    for p in picked {
+        match totals.iter_mut().find(|(c, _)| *c == p.currency) {
+            Some((_, sum)) => *sum += p.amount,
+            None => totals.push((p.currency.clone(), p.amount)),
+        }
+    }
+    totals
+        .iter()
+        .map(|(currency, sum)| money(*sum, currency))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// What one send did, in a sentence.
+fn send_summary(results: &[leasehold_core::wire::InvoiceResult]) -> String {
+    let count = |outcome| results.iter().filter(|r| r.outcome == outcome).count();
+    let mut parts = Vec::new();
+    let sent = count(InvoiceOutcome::Invoiced);
+    parts.push(match sent {
+        1 => "1 invoice sent".to_string(),
+        n => format!("{n} invoices sent"),
+    });
+    for (outcome, label) in [
+        (InvoiceOutcome::AlreadyInvoiced, "already invoiced for this period"),
+        (InvoiceOutcome::NoOwner, "without an owner"),
+        (InvoiceOutcome::NotBillable, "free of charge"),
+        (InvoiceOutcome::NotFound, "no longer found"),
+    ] {
+        let n = count(outcome);
+        if n > 0 {
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    parts.join(" · ")
+}
+
 #[component]
 pub fn LicencesPage() -> impl IntoView {
     set_title("Licences");
@@ -235,6 +286,38 @@ fn Licences() -> impl IntoView {
     };
 
     let to_delete = RwSignal::new(None::<(LicenceId, String)>);
+    // Invoicing: vendor staff pick licences with an owner, up to 20, across pages.
+    let selection: Option<Selection> = vendor.then(|| RwSignal::new(Vec::new()));
+    let confirming = RwSignal::new(false);
+    let sending = RwSignal::new(false);
+    let send_key = StoredValue::new(String::new());
+    let open_send = move |_| {
+        send_key.set_value(api::idempotency_key());
+        confirming.set(true);
+    };
+    let send = move |_| {
+        let Some(selection) = selection else { return };
+        let ids: Vec<LicenceId> = selection.with_untracked(|s| s.iter().map(|p| p.id).collect());
+        let key = send_key.get_value();
+        sending.set(true);
+        spawn_local(async move {
+            match api::call(async |c| c.send_invoices(&ids, Some(&key)).await).await {
+                Ok(batch) => {
+                    let summary = send_summary(&batch.results);
+                    if batch.results.iter().all(|r| r.outcome == InvoiceOutcome::Invoiced) {
+                        toasts.success(summary);
+                    } else {
+                        toasts.info(summary);
+                    }
+                    selection.set(Vec::new());
+                    confirming.set(false);
+                    licences.reload();
+                }
+                Err(error) => toasts.error(error.summary()),
+            }
+            sending.try_set(false);
+        });
+    };
 
     let on_org = {
         let change = change.clone();
@@ -384,7 +467,7 @@ fn Licences() -> impl IntoView {
         }
     };
 
-    let columns = if manage { 9 } else { 8 };
+    let columns = 8 + usize::from(manage) + usize::from(selection.is_some());
 
     view! {
         <PageHeader title="Licences" subtitle=subtitle>
@@ -559,11 +642,56 @@ fn Licences() -> impl IntoView {
                 </div>
             </div>
 
+            {move || {
+                selection
+                    .filter(|s| s.with(|s| !s.is_empty()))
+                    .map(|s| {
+                        let picked = s.get();
+                        view! {
+                            <div class="selection-bar" data-testid="selection-bar" role="status">
+                                <span class="selection-count" data-testid="selection-count">
+                                    {format!("{} of {MAX_INVOICE_BATCH} selected", picked.len())}
+                                </span>
+                                <span class="selection-total" data-testid="selection-total">
+                                    {format!("Total {}", selection_total(&picked))}
+                                </span>
+                                <div class="selection-actions">
+                                    <button
+                                        type="button"
+                                        class="btn btn-ghost btn-sm"
+                                        data-testid="selection-clear"
+                                        on:click=move |_| s.set(Vec::new())
+                                    >
+                                        "Clear selection"
+                                    </button>
+                                    <button
+                                        type="button"
+                                        class="btn btn-primary btn-sm"
+                                        data-testid="send-invoices"
+                                        on:click=open_send
+                                    >
+                                        {icon(Icon::Invoices)}
+                                        "Send invoices"
+                                    </button>
+                                </div>
+                            </div>
+                        }
+                    })
+            }}
             <div class="table-wrap" class:is-loading=move || licences.loading.get()>
                 <div class="progress" aria-hidden="true"></div>
                 <table class="table" aria-busy=move || licences.loading.get().to_string()>
                     <thead>
                         <tr>
+                            {selection
+                                .is_some()
+                                .then(|| {
+                                    view! {
+                                        <th scope="col" class="col-select">
+                                            <span class="visually-hidden">"Select for invoicing"</span>
+                                        </th>
+                                    }
+                                })}
                             {header_cell("name", "Name", "col-name")}
                             <th scope="col">"Product · plan"</th>
                             {header_cell("quantity", "Seats", "num")}
@@ -611,7 +739,7 @@ fn Licences() -> impl IntoView {
                             each=move || licences.with_ok(|p| p.items.clone()).unwrap_or_default()
                             key=row_key
                             children=move |licence| {
-                                licence_row(licence, licences, manage, to_delete, toasts)
+                                licence_row(licence, licences, manage, selection, to_delete, toasts)
                             }
                         />
                     </tbody>
@@ -626,6 +754,27 @@ fn Licences() -> impl IntoView {
             />
         </section>
 
+        {move || {
+            let picked = selection.map(|s| s.get()).unwrap_or_default();
+            confirming
+                .get()
+                .then(|| {
+                    let n = picked.len();
+                    view! {
+                        <ConfirmDialog
+                            title=if n == 1 { "Send 1 invoice?".to_string() } else { format!("Send {n} invoices?") }
+                            message=format!(
+                                "Each licence's owner receives an e-mail with an invoice for its current period ({} in all), and the licences are marked invoiced. A licence already invoiced for its period is skipped.",
+                                selection_total(&picked),
+                            )
+                            confirm_label="Send invoices"
+                            busy=sending
+                            on_confirm=Callback::new(send)
+                            on_cancel=Callback::new(move |_| confirming.set(false))
+                        />
+                    }
+                })
+        }}
         {move || {
             to_delete
                 .get()
@@ -707,6 +856,7 @@ fn licence_row(
     licence: LicenceView,
     licences: crate::resource::Fetch<leasehold_core::wire::Page<LicenceView>>,
     manage: bool,
+    selection: Option<Selection>,
     to_delete: RwSignal<Option<(LicenceId, String)>>,
     toasts: crate::components::toast::Toasts,
 ) -> impl IntoView {
@@ -738,8 +888,49 @@ fn licence_row(
         }
         .into_any(),
     };
+    let pick = Picked {
+        id,
+        amount: licence.amount,
+        currency: licence.currency.clone(),
+    };
+    let owned = licence.owner_user_id.is_some();
+    let select_cell = selection.map(|selection| {
+        let checked = move || selection.with(|s| s.iter().any(|p| p.id == id));
+        let label = format!("Select {} for invoicing", licence.name);
+        let on_change = move |ev: leptos::ev::Event| {
+            let want = event_target_checked(&ev);
+            let refused = want && selection.with_untracked(|s| s.len() >= MAX_INVOICE_BATCH);
+            if refused {
+                let input: web_sys::HtmlInputElement = event_target(&ev);
+                input.set_checked(false);
+                toasts.error(format!("At most {MAX_INVOICE_BATCH} licences can be invoiced at once."));
+                return;
+            }
+            selection.update(|s| {
+                s.retain(|p| p.id != id);
+                if want {
+                    s.push(pick.clone());
+                }
+            });
+        };
+        view! {
+            <td class="col-select">
+                <input
+                    type="checkbox"
+                    class="row-check"
+                    data-testid="licence-select"
+                    aria-label=label
+                    disabled=!owned
+                    title=if owned { "Select for invoicing" } else { "Only licences with an owning user can be invoiced" }
+                    prop:checked=checked
+                    on:change=on_change
+                />
+            </td>
+        }
+    });
     view! {
         <tr data-testid="licence-row" data-licence-id=id.to_string() data-coupon=code.clone()>
+            {select_cell}
             <td class="col-name">
                 <a class="row-link" href=href data-testid="licence-link">
                     {licence.name.clone()}

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod dashboard;
 pub mod devices;
+pub mod invoices;
 pub mod licence_detail;
 pub mod licence_new;
 pub mod licences;
@@ -12,5 +13,6 @@ pub mod notifications;
 pub mod organisations;
 pub mod pool_watch;
 pub mod redeem;
+pub mod reports;
 pub mod sessions;
 pub mod users;
