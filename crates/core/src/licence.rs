@@ -100,6 +100,13 @@ pub fn renewal(plan: Plan, ends: DateTime<Utc>, now: DateTime<Utc>) -> Option<(D
     (terms > 0).then_some((next, terms))
 }
 
+/// Minor units as a plain decimal with two places (`1234` → `12.34`), as
+/// CSV files and e-mails write amounts.
+pub fn decimal_amount(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", minor.unsigned_abs() / 100, minor.unsigned_abs() % 100)
+}
+
 /// What one invoice of a licence covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BillingPeriod {

@@ -193,7 +193,7 @@ async fn invoice_licence(
         invoice.quantity,
         invoice.product_name,
         invoice.currency,
-        money(invoice.amount),
+        leasehold_core::licence::decimal_amount(invoice.amount),
         invoice.due_at.format("%Y-%m-%d"),
     );
     let data = serde_json::json!({
@@ -221,12 +221,6 @@ async fn invoice_licence(
             .await?;
     }
     Ok(result(InvoiceOutcome::Invoiced, Some(invoice)))
-}
-
-/// Minor units as `12.34`.
-fn money(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", minor.unsigned_abs() / 100, minor.unsigned_abs() % 100)
 }
 
 async fn send_invoices(

@@ -274,7 +274,7 @@ fn invoice_row(invoice: InvoiceView, vendor: bool, to_pay: RwSignal<Option<Invoi
     let for_pay = invoice.clone();
     view! {
         <tr data-testid="invoice-row" data-number=invoice.number.clone()>
-            <td>
+            <td class="nowrap">
                 <a class="row-link mono" href=href.clone() data-testid="invoice-link">
                     {invoice.number.clone()}
                 </a>

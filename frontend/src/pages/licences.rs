@@ -186,6 +186,7 @@ fn send_summary(results: &[leasehold_core::wire::InvoiceResult]) -> String {
     let mut parts = Vec::new();
     let sent = count(InvoiceOutcome::Invoiced);
     parts.push(match sent {
+        0 => "No invoice sent".to_string(),
         1 => "1 invoice sent".to_string(),
         n => format!("{n} invoices sent"),
     });

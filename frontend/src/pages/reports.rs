@@ -10,7 +10,7 @@ use crate::components::state::{set_title, table_placeholder, EmptyState, ErrorPa
 use crate::components::toast::use_toasts;
 use crate::lookups::MAX_PER_PAGE;
 use crate::resource::{fetch, fetch_once};
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 use leasehold_core::ids::PoolId;
 use leasehold_core::values::{AdditionSource, ReportBucket, Role};
 use leasehold_core::wire::{AdditionsReport, PoolQuery, PoolReport, PoolReportQuery, ReportFigures};
@@ -49,7 +49,11 @@ impl Period {
         match self {
             Period::Last7Days => (today - Duration::days(6), today, ReportBucket::Day),
             Period::Last30Days | Period::Custom => (today - Duration::days(29), today, ReportBucket::Day),
-            Period::Last12Weeks => (today - Duration::days(7 * 12 - 1), today, ReportBucket::Week),
+            Period::Last12Weeks => {
+                // Whole weeks from Monday: this one and the eleven before.
+                let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+                (monday - Duration::days(7 * 11), today, ReportBucket::Week)
+            }
             Period::Last12Months => {
                 let first = today.with_day(1).unwrap_or(today);
                 let start = first.checked_sub_months(chrono::Months::new(11)).unwrap_or(first);
@@ -76,6 +80,16 @@ pub fn addition_source_label(source: AdditionSource) -> &'static str {
     }
 }
 
+/// How a figure line names a source: "3 bought · 2 automatic".
+fn addition_source_short(source: AdditionSource) -> &'static str {
+    match source {
+        AdditionSource::Automatic => "automatic",
+        AdditionSource::Purchase => "bought",
+        AdditionSource::Coupon => "by coupon",
+        AdditionSource::AccountManager => "from the account manager",
+    }
+}
+
 fn percent(value: Option<f64>) -> String {
     value.map_or_else(|| "—".into(), |v| format!("{:.1}%", v * 100.0))
 }
@@ -88,7 +102,7 @@ pub fn ReportsPage() -> impl IntoView {
         return view! { <NoAccess what="Reports" /> }.into_any();
     }
     let vendor = role.is_vendor();
-    let today = Utc::now().date_naive();
+    let today = crate::components::format::now().date_naive();
     let pools = fetch_once(|| async {
         let query = PoolQuery {
             per_page: Some(MAX_PER_PAGE),
@@ -305,7 +319,7 @@ fn report_body(report: &PoolReport) -> impl IntoView {
     ]
     .iter()
     .filter(|(_, n)| *n > 0)
-    .map(|(source, n)| format!("{n} {}", addition_source_label(*source).to_lowercase()))
+    .map(|(source, n)| format!("{n} {}", addition_source_short(*source)))
     .collect::<Vec<_>>()
     .join(" · ");
     let labels: Vec<String> = report.buckets.iter().map(|b| axis_label(b, report.bucket)).collect();

@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use leasehold_core::ids::PoolId;
+use leasehold_core::licence::decimal_amount as decimal;
 use leasehold_core::ports::{Addition, AdditionLine};
 use leasehold_core::report::{merge_days, total, BucketReport};
 use leasehold_core::values::{AdditionSource, ReportBucket};
@@ -158,12 +159,6 @@ fn csv_field(text: &str) -> String {
     } else {
         text
     }
-}
-
-/// Minor units as a decimal amount with two places (`1234` → `12.34`).
-pub fn decimal(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", minor.unsigned_abs() / 100, minor.unsigned_abs() % 100)
 }
 
 /// The additions as CSV: one line per organisation, product and source.
