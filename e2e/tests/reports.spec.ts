@@ -111,4 +111,41 @@ test('reports with charts and the additions CSV; invoices selected, sent, printe
   await page.getByTestId('invoice-status-filter').selectOption('sent');
   await expect(page.getByTestId('invoices-table')).toContainText('No invoices');
   await snap(page, '75-invoices-paid-filter');
+
+  // At most 20 at once, counted across pages: twenty more licences of the
+  // nurse's (made over the API), all picked on page 1, then a 21st on page 2.
+  const token = await page.evaluate(() => localStorage.getItem('access_token'));
+  const headers = { Authorization: `Bearer ${token}` };
+  const found = await page.request.get('/v1/licences?q=reception', { headers });
+  const template = (await found.json()).items[0];
+  for (let i = 0; i < 20; i++) {
+    const created = await page.request.post('/v1/licences', {
+      headers,
+      data: {
+        product_id: template.product_id,
+        plan: 'monthly',
+        name: `Bulk seat ${i + 1}`,
+        quantity: 1,
+        owner_organisation_id: template.owner_organisation_id,
+        owner_user_id: template.owner_user_id,
+      },
+    });
+    expect(created.status()).toBe(201);
+  }
+  await page.getByTestId('nav-licences').click();
+  const bulk = page.locator('[data-testid="licence-row"]', { hasText: 'Bulk seat' });
+  await expect(bulk).toHaveCount(20);
+  for (let i = 0; i < 20; i++) {
+    await bulk.nth(i).getByTestId('licence-select').check();
+  }
+  await expect(page.getByTestId('selection-count')).toHaveText('20 of 20 selected');
+  await expect(page.getByTestId('selection-total')).toHaveText('Total €180.00');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page).toHaveURL(/page=2/);
+  const late = page.locator('[data-testid="licence-row"]', { hasText: 'Northwind reception viewers' });
+  await late.getByTestId('licence-select').click();
+  await expect(toast(page, 'At most 20 licences can be invoiced at once.')).toBeVisible();
+  await expect(late.getByTestId('licence-select')).not.toBeChecked();
+  await expect(page.getByTestId('selection-count')).toHaveText('20 of 20 selected');
+  await snap(page, '76-selection-limit');
 });

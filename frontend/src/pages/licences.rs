@@ -681,7 +681,7 @@ fn Licences() -> impl IntoView {
             }}
             <div class="table-wrap" class:is-loading=move || licences.loading.get()>
                 <div class="progress" aria-hidden="true"></div>
-                <table class="table" aria-busy=move || licences.loading.get().to_string()>
+                <table class="table table-dense" aria-busy=move || licences.loading.get().to_string()>
                     <thead>
                         <tr>
                             {selection
