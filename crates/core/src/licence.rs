@@ -122,6 +122,14 @@ pub const INVOICE_DUE_DAYS: i64 = 30;
 /// At most this many licences are invoiced at once.
 pub const MAX_INVOICE_BATCH: usize = 20;
 
+/// `too_many_selected`: more licences than one request may invoice.
+pub fn too_many_selected(selected: usize) -> DomainError {
+    DomainError::Unprocessable {
+        code: "too_many_selected",
+        message: format!("at most {MAX_INVOICE_BATCH} licences are invoiced at once; {selected} were selected"),
+    }
+}
+
 /// A grant of `quantity` seats of one product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Licence {

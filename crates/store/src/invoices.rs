@@ -231,7 +231,7 @@ async fn send_invoices(
     claim: Option<&IdempotencyClaim>,
 ) -> Result<InvoiceBatch, StoreError> {
     if licences.len() > MAX_INVOICE_BATCH {
-        return Err(too_many_selected(licences.len()).into());
+        return Err(leasehold_core::licence::too_many_selected(licences.len()).into());
     }
     let mut tx = engine.begin().await.map_err(backend)?;
     if let Some(claim) = claim {
@@ -264,14 +264,6 @@ async fn send_invoices(
     tx.commit().await.map_err(backend)?;
     let invoiced = results.iter().filter(|r| r.outcome == InvoiceOutcome::Invoiced).count() as u32;
     Ok(InvoiceBatch { results, invoiced })
-}
-
-/// `too_many_selected`: more licences than one request may invoice.
-pub(crate) fn too_many_selected(selected: usize) -> DomainError {
-    DomainError::Unprocessable {
-        code: "too_many_selected",
-        message: format!("at most {MAX_INVOICE_BATCH} licences are invoiced at once; {selected} were selected"),
-    }
 }
 
 async fn invoices(engine: &Engine, vis: Visibility, f: &InvoiceFilter) -> Result<Page<InvoiceView>, StoreError> {

@@ -6,7 +6,7 @@ use super::{Caller, Idempotency};
 use crate::error::ApiError;
 use crate::state::AppState;
 use leasehold_core::ids::InvoiceId;
-use leasehold_core::licence::MAX_INVOICE_BATCH;
+use leasehold_core::licence::{too_many_selected, MAX_INVOICE_BATCH};
 use leasehold_core::ports::{InvoiceFilter, Page, PageRequest};
 use leasehold_core::wire::{InvoiceBatch, InvoiceQuery, InvoiceView, SendInvoices};
 use leasehold_core::DomainError;
@@ -22,14 +22,7 @@ pub async fn send(
         return Err(DomainError::field("licence_ids", "required", "select at least one licence").into());
     }
     if body.licence_ids.len() > MAX_INVOICE_BATCH {
-        return Err(DomainError::Unprocessable {
-            code: "too_many_selected",
-            message: format!(
-                "at most {MAX_INVOICE_BATCH} licences are invoiced at once; {} were selected",
-                body.licence_ids.len()
-            ),
-        }
-        .into());
+        return Err(too_many_selected(body.licence_ids.len()).into());
     }
     let claim = idempotency.map(|i| i.claim(&caller.principal, uuid::Uuid::now_v7()));
     let batch = state
