@@ -115,9 +115,13 @@ pub fn spawn_sealer(state: AppState, interval: Duration) -> tokio::task::JoinHan
 /// Pools rolled up per pass.
 const ROLL_UP_BATCH: u32 = 100;
 
+/// How long after midnight a day is rolled up: transactions in flight at
+/// midnight commit first (a later one would count at the next day's start).
+const ROLL_UP_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
+
 /// Rolls up every pool's usage of the days finished before today (UTC).
 pub async fn roll_up_once(state: &AppState) -> u64 {
-    let today = leasehold_core::report::bucket_start(leasehold_core::report::Bucket::Day, state.now());
+    let today = leasehold_core::report::bucket_start(leasehold_core::report::Bucket::Day, state.now() - ROLL_UP_MARGIN);
     let mut total = 0;
     loop {
         match state.store.roll_up_usage(today, ROLL_UP_BATCH).await {

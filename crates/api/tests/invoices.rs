@@ -70,7 +70,7 @@ async fn invoices_bill_owned_licences_once_each_and_are_paid_with_an_audit_trail
     // A retry with the same key answers as the first request did; a second
     // click without one reports the earlier invoice: nothing is billed twice.
     let replay = ok(w.manager.send_invoices(&selection, Some("month-end-1")).await);
-    assert_eq!(replay.results, batch.results);
+    assert_eq!(replay, batch, "a replay answers as the first call did, count included");
     let again = ok(w.vendor.send_invoices(&[yearly], None).await);
     assert_eq!(again.results[0].outcome, InvoiceOutcome::AlreadyInvoiced);
     assert_eq!(again.results[0].invoice.as_ref().map(|i| i.id), Some(first.id));
@@ -147,6 +147,41 @@ async fn invoices_bill_owned_licences_once_each_and_are_paid_with_an_audit_trail
     let actions: Vec<_> = audit.items.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(actions.iter().filter(|a| **a == "invoice.sent").count(), 2);
     assert_eq!(actions.iter().filter(|a| **a == "invoice.paid").count(), 1);
+
+    // Two concurrent "mark paid" clicks: one marks it, the other is told so,
+    // and the audit log says it once.
+    let (x, y) = tokio::join!(
+        w.manager.mark_invoice_paid(third.id),
+        w.vendor.mark_invoice_paid(third.id)
+    );
+    let refused: Vec<_> = [x, y].into_iter().filter_map(Result::err).collect();
+    assert_eq!(refused.len(), 1, "exactly one of the two calls marks it paid");
+    assert_eq!((refused[0].status(), refused[0].code()), (Some(409), "already_paid"));
+    let audit = ok(w.vendor.list_audit(&AuditQuery::default()).await);
+    assert_eq!(audit.items.iter().filter(|a| a.action == "invoice.paid").count(), 2);
+
+    // Overlapping batches asked in opposite orders both answer (rows are
+    // locked in one order, so PostgreSQL cannot deadlock them), each licence
+    // is billed once, results come in the order asked, a duplicate once.
+    let a = create(licence(&w, Plan::Yearly, 1, w.north, Some(owner.id))).await;
+    let b = create(licence(&w, Plan::Yearly, 1, w.north, Some(owner.id))).await;
+    let (first_order, second_order) = ([a, b], [b, a, b]);
+    let (ab, bab) = tokio::join!(
+        w.manager.send_invoices(&first_order, None),
+        w.vendor.send_invoices(&second_order, None)
+    );
+    let (ab, bab) = (ok(ab), ok(bab));
+    let order = |batch: &InvoiceBatch| batch.results.iter().map(|r| r.licence_id).collect::<Vec<_>>();
+    assert_eq!((order(&ab), order(&bab)), (vec![a, b], vec![b, a]));
+    assert_eq!(ab.invoiced + bab.invoiced, 2);
+    for id in [a, b] {
+        let billed = ok(w.vendor.list_invoices(&InvoiceQuery::default()).await)
+            .items
+            .into_iter()
+            .filter(|i| i.licence_id == id)
+            .count();
+        assert_eq!(billed, 1);
+    }
 }
 
 on_both_engines!(invoices_bill_owned_licences_once_each_and_are_paid_with_an_audit_trail);

@@ -93,6 +93,21 @@ async fn a_report_counts_seats_added_by_every_source_and_the_csv_sums_to_the_jso
     assert_eq!(weekly.summary.seats_added, added);
     assert!((1..=2).contains(&weekly.buckets.len()));
 
+    // Today is reported up to now, not as a whole day at the current state;
+    // a period reaching into the future ends now.
+    let last = &report.buckets[6];
+    assert_eq!((last.end, report.summary.end), (report.until, report.until));
+    let now = Utc::now();
+    assert!(report.until <= now && report.until > now - chrono::Duration::minutes(1));
+    let ahead = PoolReportQuery {
+        from: today - chrono::Duration::days(1),
+        to: today + chrono::Duration::days(5),
+        bucket: Some(ReportBucket::Day),
+    };
+    let ahead = ok(w.north_viewer.pool_report(pool, &ahead).await);
+    assert_eq!(ahead.buckets.len(), 2);
+    assert_eq!(ahead.buckets[1].end, ahead.until);
+
     // The month's additions: the vendor sees both organisations, north only itself.
     let month = format!("{:04}-{:02}", today.year(), today.month());
     let all = ok(w.vendor.additions(&month).await);
@@ -173,6 +188,13 @@ async fn a_report_counts_seats_added_by_every_source_and_the_csv_sums_to_the_jso
         problem.problem().map(|p| p.fields[0].code.as_str()),
         Some("invalid_range")
     );
+    let tomorrow = PoolReportQuery {
+        from: today + chrono::Duration::days(1),
+        to: today + chrono::Duration::days(3),
+        bucket: None,
+    };
+    let problem = err(w.north_admin.pool_report(pool, &tomorrow).await);
+    assert_eq!(problem.problem().map(|p| p.fields[0].code.as_str()), Some("not_begun"));
     let too_long = PoolReportQuery {
         from: today - chrono::Duration::days(800),
         to: today,

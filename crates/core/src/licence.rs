@@ -100,11 +100,33 @@ pub fn renewal(plan: Plan, ends: DateTime<Utc>, now: DateTime<Utc>) -> Option<(D
     (terms > 0).then_some((next, terms))
 }
 
-/// Minor units as a plain decimal with two places (`1234` → `12.34`), as
-/// CSV files and e-mails write amounts.
-pub fn decimal_amount(minor: i64) -> String {
+/// Decimal places of a currency's minor unit (ISO 4217): 0 for the yen, 3
+/// for the dinars, 2 for the rest.
+pub fn currency_decimals(currency: &str) -> u32 {
+    match currency.trim().to_ascii_uppercase().as_str() {
+        "JPY" | "KRW" | "ISK" | "CLP" | "VND" | "HUF" => 0,
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+/// Minor units as a plain decimal in the currency's places (`1234` EUR →
+/// `12.34`, `4500` JPY → `4500`), as CSV files and e-mails write amounts.
+pub fn decimal_amount(minor: i64, currency: &str) -> String {
     let sign = if minor < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", minor.unsigned_abs() / 100, minor.unsigned_abs() % 100)
+    let decimals = currency_decimals(currency);
+    let scale = 10u64.pow(decimals);
+    let abs = minor.unsigned_abs();
+    if decimals == 0 {
+        format!("{sign}{abs}")
+    } else {
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / scale,
+            abs % scale,
+            width = decimals as usize
+        )
+    }
 }
 
 /// What one invoice of a licence covers.

@@ -201,7 +201,9 @@ impl ReportState {
                 }
                 self.last_denial.remove(&subject);
             }
-            ("request_rejected", Some(subject)) => {
+            // Blocking a device rejects its waiting requests without a
+            // `request_rejected` each: either way it no longer waits.
+            ("request_rejected" | "device_blocked", Some(subject)) => {
                 self.queued.remove(&subject);
             }
             ("request_denied", subject) => {
@@ -408,6 +410,20 @@ mod tests {
         ];
         let days = pool_report(None, &events, Bucket::Day, at(1, 0), at(3, 0));
         assert_eq!((days[0].waits.len(), days[1].waits.clone()), (0, vec![7200]));
+    }
+
+    #[test]
+    fn a_blocked_device_stops_waiting_and_a_later_wait_counts_from_its_new_request() {
+        let events = [
+            event(at(1, 8), "request_queued", 1, 1, Some(5)),
+            event(at(1, 9), "device_blocked", 1, 1, Some(5)),
+            // Unblocked, it asks again at 12:00 and is granted at 12:10.
+            event(at(1, 11), "device_unblocked", 1, 1, Some(5)),
+            event(at(1, 12), "request_queued", 1, 1, Some(5)),
+            event(at(1, 12) + Duration::minutes(10), "seat_granted", 1, 1, Some(5)),
+        ];
+        let day = &pool_report(None, &events, Bucket::Day, at(1, 0), at(2, 0))[0];
+        assert_eq!(day.waits, vec![600]);
     }
 
     /// A month of varied traffic: grants, releases, capacity changes, queues

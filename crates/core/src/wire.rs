@@ -1171,6 +1171,9 @@ pub struct PoolReport {
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
     pub bucket: crate::values::ReportBucket,
+    /// Where the figures end: the end of `to`, or now when the period has not
+    /// ended yet (the last bucket is then clipped to now).
+    pub until: DateTime<Utc>,
     /// The whole period.
     pub summary: ReportFigures,
     pub buckets: Vec<ReportFigures>,
@@ -1235,7 +1238,7 @@ pub struct SendInvoices {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvoiceView {
     pub id: crate::ids::InvoiceId,
-    /// What the customer quotes, e.g. `INV-20261207-3F9A1C2B`.
+    /// What the customer quotes, e.g. `INV-20261207-3F9A1C2B7E04`.
     pub number: String,
     pub licence_id: LicenceId,
     pub licence_name: String,
@@ -1274,8 +1277,19 @@ pub struct InvoiceResult {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvoiceBatch {
     pub results: Vec<InvoiceResult>,
-    /// How many invoices this request created.
+    /// How many invoices the request created (a replay answers as the first call did).
     pub invoiced: u32,
+}
+
+impl InvoiceBatch {
+    /// The batch answering with `results`, counting the invoices they created.
+    pub fn of(results: Vec<InvoiceResult>) -> Self {
+        let invoiced = results
+            .iter()
+            .filter(|r| r.outcome == crate::values::InvoiceOutcome::Invoiced)
+            .count() as u32;
+        Self { results, invoiced }
+    }
 }
 
 /// Query of `GET /v1/invoices`.

@@ -77,10 +77,12 @@ async fn load_invoice(conn: &mut Conn, vis: Visibility, id: Uuid) -> Result<Opti
     row.map(TryInto::try_into).transpose()
 }
 
-/// A number people can quote: the day and 8 random hex digits.
+/// A number people can quote: the day and 12 hex digits of the id's random
+/// part (48 bits: a clash between two invoices of one day, which the unique
+/// index would refuse, needs some ten million invoices that day).
 fn invoice_number(id: Uuid, now: DateTime<Utc>) -> String {
     let simple = id.simple().to_string().to_uppercase();
-    format!("INV-{}-{}", now.format("%Y%m%d"), &simple[simple.len() - 8..])
+    format!("INV-{}-{}", now.format("%Y%m%d"), &simple[simple.len() - 12..])
 }
 
 /// Invoices one licence inside the batch's transaction.
@@ -158,11 +160,19 @@ async fn invoice_licence(
         };
         return Ok(result(InvoiceOutcome::AlreadyInvoiced, invoice));
     }
-    sqlx::query("UPDATE licences SET billing_status = 'invoiced', version = version + 1 WHERE id = $1")
-        .bind(licence.id.as_uuid())
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
+    // Conditional on the version read: a licence renewed meanwhile (another
+    // billing period) fails the batch as stale rather than being marked invoiced.
+    let updated =
+        sqlx::query("UPDATE licences SET billing_status = 'invoiced', version = version + 1 WHERE id = $1 AND version = $2")
+            .bind(licence.id.as_uuid())
+            .bind(licence.version)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+    if updated != 1 {
+        return Err(StoreError::Stale);
+    }
     let invoice = load_invoice(conn, Visibility::Everything, invoice_id)
         .await?
         .ok_or_else(|| not_found("invoice"))?;
@@ -193,7 +203,7 @@ async fn invoice_licence(
         invoice.quantity,
         invoice.product_name,
         invoice.currency,
-        leasehold_core::licence::decimal_amount(invoice.amount),
+        leasehold_core::licence::decimal_amount(invoice.amount, &invoice.currency),
         invoice.due_at.format("%Y-%m-%d"),
     );
     let data = serde_json::json!({
@@ -243,16 +253,20 @@ async fn send_invoices(
                     .await
                     .map_err(backend)?;
             tx.rollback().await.map_err(backend)?;
-            return Ok(InvoiceBatch { results: results.0, invoiced: 0 });
+            return Ok(InvoiceBatch::of(results.0));
         }
     }
-    let mut results = Vec::with_capacity(licences.len());
-    let mut seen = std::collections::HashSet::new();
-    for id in licences {
-        if seen.insert(*id) {
-            results.push(invoice_licence(&mut tx, ctx, vis, *id).await?);
-        }
+    // Licences are taken in id order, whatever order they were asked in: two
+    // overlapping batches then lock their rows in one order and cannot deadlock.
+    let mut sorted = licences.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut done = std::collections::HashMap::with_capacity(sorted.len());
+    for id in sorted {
+        done.insert(id, invoice_licence(&mut tx, ctx, vis, id).await?);
     }
+    // The answer follows the request's order, each licence once.
+    let results: Vec<InvoiceResult> = licences.iter().filter_map(|id| done.remove(id)).collect();
     let batch = claim.map_or_else(Uuid::now_v7, |c| c.resource_id);
     sqlx::query("INSERT INTO invoice_batches (id, results, created_at) VALUES ($1, $2, $3)")
         .bind(batch)
@@ -262,8 +276,7 @@ async fn send_invoices(
         .await
         .map_err(backend)?;
     tx.commit().await.map_err(backend)?;
-    let invoiced = results.iter().filter(|r| r.outcome == InvoiceOutcome::Invoiced).count() as u32;
-    Ok(InvoiceBatch { results, invoiced })
+    Ok(InvoiceBatch::of(results))
 }
 
 async fn invoices(engine: &Engine, vis: Visibility, f: &InvoiceFilter) -> Result<Page<InvoiceView>, StoreError> {
@@ -295,22 +308,33 @@ async fn mark_invoice_paid(
 ) -> Result<InvoiceView, StoreError> {
     let mut tx = engine.begin().await.map_err(backend)?;
     let invoice = load_invoice(&mut tx, vis, id.as_uuid()).await?.ok_or_else(|| not_found("invoice"))?;
-    if invoice.status == InvoiceStatus::Paid {
-        return Err(DomainError::Conflict {
+    let already_paid = |invoice: &InvoiceView| -> StoreError {
+        let on = invoice.paid_at.map_or_else(String::new, |at| format!(" on {}", at.format("%Y-%m-%d")));
+        DomainError::Conflict {
             code: "already_paid",
-            message: format!("invoice {} was paid on {}", invoice.number, invoice.paid_at.unwrap_or(invoice.created_at).format("%Y-%m-%d")),
+            message: format!("invoice {} was already paid{on}", invoice.number),
         }
-        .into());
+        .into()
+    };
+    if invoice.status == InvoiceStatus::Paid {
+        return Err(already_paid(&invoice));
     }
-    sqlx::query("UPDATE invoices SET status = 'paid', paid_at = $2 WHERE id = $1 AND status = 'sent'")
+    // Conditional: of two concurrent calls, one marks the invoice paid; the other is told so.
+    let marked = sqlx::query("UPDATE invoices SET status = 'paid', paid_at = $2 WHERE id = $1 AND status = 'sent'")
         .bind(id.as_uuid())
         .bind(ctx.now)
         .execute(&mut *tx)
         .await
-        .map_err(backend)?;
-    // The licence is paid when its latest invoice is.
+        .map_err(backend)?
+        .rows_affected();
+    if marked != 1 {
+        return Err(already_paid(&invoice));
+    }
+    // The licence is paid when none of its invoices is open, and only from
+    // invoiced: a licence renewed since (uninvoiced again) stays so.
     sqlx::query(
-        "UPDATE licences SET billing_status = 'paid', version = version + 1 WHERE id = $1 AND NOT EXISTS \
+        "UPDATE licences SET billing_status = 'paid', version = version + 1 WHERE id = $1 \
+         AND billing_status = 'invoiced' AND NOT EXISTS \
          (SELECT 1 FROM invoices WHERE licence_id = $1 AND status = 'sent')",
     )
     .bind(invoice.licence_id.as_uuid())

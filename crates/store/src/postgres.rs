@@ -71,6 +71,12 @@ const LOCK_SIGNING_KEYS: Option<&str> = Some("LOCK TABLE signing_keys IN EXCLUSI
 /// Concurrent releases in several processes each claim a different waiting request.
 const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 
+/// Locks the rows read until the transaction ends (usage stamping, roll-up
+/// claims). `NO KEY`: it must not wait for the key-share locks that inserts
+/// referencing the row hold (two checkouts queueing into one pool would
+/// deadlock), only for other writers of the row.
+const FOR_UPDATE: &str = " FOR NO KEY UPDATE";
+
 include!("engine.rs");
 include!("seats.rs");
 include!("leases.rs");

@@ -7,7 +7,9 @@
 // rolled day equals the same day integrated from the pool's whole history.
 // A report reads the rolled days and integrates only the events after the
 // cursor (normally less than a day). Rolling up claims the cursor with a
-// conditional update, so two processes never roll the same days.
+// conditional update, so two processes never roll the same days, and under
+// the pool row's lock, which also stamps each usage event: no event is ever
+// written inside days already rolled (it counts at the cursor instead).
 
 use leasehold_core::report::{integrate, Bucket, BucketReport, ReportState};
 use leasehold_core::values::AdditionSource;
@@ -62,6 +64,14 @@ async fn usage_between(
 /// Rolls up at most one pass of the pool's days before `until`; returns the
 /// days rolled (0: up to date, or another process holds the cursor).
 async fn roll_up_pass(conn: &mut Conn, pool: Uuid, until: DateTime<Utc>) -> Result<u64, StoreError> {
+    // Under the pool row's lock, as events are stamped: an event being
+    // written now either committed before this read or will be stamped at or
+    // after the new cursor (see `record_usage`), never inside the rolled days.
+    sqlx::query(&format!("SELECT id FROM pools WHERE id = $1{FOR_UPDATE}"))
+        .bind(pool)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
     let cursor = usage_cursor(conn, pool).await?;
     let (from, mut state, known) = match cursor {
         Some((rolled, state)) => (rolled, state, Some(rolled)),
@@ -101,6 +111,12 @@ async fn roll_up_pass(conn: &mut Conn, pool: Uuid, until: DateTime<Utc>) -> Resu
     if claimed != 1 {
         return Ok(0);
     }
+    sqlx::query("UPDATE pools SET last_usage_at = $2 WHERE id = $1 AND (last_usage_at IS NULL OR last_usage_at < $2)")
+        .bind(pool)
+        .bind(to)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
     for day in &days {
         sqlx::query("INSERT INTO usage_rollups (pool_id, day, report) VALUES ($1, $2, $3)")
             .bind(pool)
@@ -127,17 +143,27 @@ async fn roll_up_usage(engine: &Engine, until: DateTime<Utc>, limit: u32) -> Res
     .map_err(backend)?;
     let mut rolled = 0;
     for pool in pools {
-        loop {
-            let mut tx = engine.begin().await.map_err(backend)?;
-            let days = roll_up_pass(&mut tx, pool, until).await?;
-            tx.commit().await.map_err(backend)?;
-            rolled += days;
-            if days == 0 {
-                break;
-            }
+        // One pool failing (a busy snapshot, a bad row) does not hold up the others.
+        match roll_up_pool(engine, pool, until).await {
+            Ok(days) => rolled += days,
+            Err(error) => tracing::warn!(pool = %pool, error = %error, "rolling up this pool's usage failed; it is tried again next pass"),
         }
     }
     Ok(rolled)
+}
+
+/// Rolls up one pool's days before `until`, a pass per transaction.
+async fn roll_up_pool(engine: &Engine, pool: Uuid, until: DateTime<Utc>) -> Result<u64, StoreError> {
+    let mut rolled = 0;
+    loop {
+        let mut tx = engine.begin().await.map_err(backend)?;
+        let days = roll_up_pass(&mut tx, pool, until).await?;
+        tx.commit().await.map_err(backend)?;
+        rolled += days;
+        if days == 0 {
+            return Ok(rolled);
+        }
+    }
 }
 
 async fn usage_days(

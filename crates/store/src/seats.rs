@@ -44,6 +44,23 @@ async fn load_pool(conn: &mut Conn, id: Uuid) -> Result<Pool, StoreError> {
     row.try_into()
 }
 
+/// The instant a pool's next usage event is stamped with: now, but strictly
+/// after the pool's last event and never before its rolled-up days (see
+/// `record_usage`). Microseconds, the finest both engines keep.
+fn usage_instant(now: DateTime<Utc>, last: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    let now = now.trunc_subsecs(6);
+    match last {
+        Some(last) if last >= now => last.trunc_subsecs(6) + chrono::Duration::microseconds(1),
+        _ => now,
+    }
+}
+
+/// Records a usage event of the pool, stamped under the pool row's lock: in
+/// commit order even when a transaction that began earlier commits later,
+/// and never inside days already rolled up (a late commit or a clock behind
+/// counts at the start of the next day instead of being lost). Held seats and
+/// capacity are read under the same lock.
 async fn record_usage(
     conn: &mut Conn,
     ctx: &WriteContext,
@@ -52,6 +69,19 @@ async fn record_usage(
     subject: Option<Uuid>,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
+    let (held, capacity, last): (i64, i64, Option<DateTime<Utc>>) =
+        sqlx::query_as(&format!("SELECT held, capacity, last_usage_at FROM pools WHERE id = $1{FOR_UPDATE}"))
+            .bind(pool.id.as_uuid())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(backend)?;
+    let at = usage_instant(ctx.now, last);
+    sqlx::query("UPDATE pools SET last_usage_at = $2 WHERE id = $1")
+        .bind(pool.id.as_uuid())
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
     sqlx::query(
         "INSERT INTO usage_events (id, pool_id, organisation_id, at, kind, held, capacity, subject_id, reason) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -59,10 +89,10 @@ async fn record_usage(
     .bind(Uuid::now_v7())
     .bind(pool.id.as_uuid())
     .bind(pool.organisation_id.as_uuid())
-    .bind(ctx.now)
+    .bind(at)
     .bind(kind)
-    .bind(pool.held)
-    .bind(pool.capacity)
+    .bind(held)
+    .bind(capacity)
     .bind(subject)
     .bind(reason)
     .execute(&mut *conn)

@@ -102,6 +102,9 @@ const LOCK_SIGNING_KEYS: Option<&str> = None;
 /// The single writer already serialises queue claims.
 const SKIP_LOCKED: &str = "";
 
+/// The single writer (`BEGIN IMMEDIATE`) already serialises what a row lock would.
+const FOR_UPDATE: &str = "";
+
 include!("engine.rs");
 include!("seats.rs");
 include!("leases.rs");

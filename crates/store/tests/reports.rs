@@ -20,11 +20,21 @@ fn day(d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).single().unwrap_or_default() + Duration::days(i64::from(d) - 1)
 }
 
-async fn pool_with_history(db: &TestDatabase) -> (Arc<dyn Store>, PoolId, OrganisationId) {
-    let store = leasehold_store::open(&db.url, &StoreOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let now = Utc::now();
+async fn commit_at(store: &Arc<dyn Store>, now: DateTime<Utc>, changes: Vec<Change>) {
+    let ctx = WriteContext {
+        actor: Actor::SYSTEM,
+        request_id: None,
+        now,
+    };
+    let set = ChangeSet {
+        changes,
+        ..ChangeSet::default()
+    };
+    store.commit(&ctx, set).await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A clinic with a licence of 3 CAD seats, written at `now`; its pool.
+async fn clinic(store: &Arc<dyn Store>, now: DateTime<Utc>) -> (PoolId, OrganisationId, Licence) {
     let org = Organisation {
         id: OrganisationId::from_uuid(Uuid::now_v7()),
         name: "Clinic".into(),
@@ -58,20 +68,12 @@ async fn pool_with_history(db: &TestDatabase) -> (Arc<dyn Store>, PoolId, Organi
         now,
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let set = ChangeSet {
-        changes: vec![
-            Change::InsertOrganisation(org.clone()),
-            Change::InsertProduct(product),
-            Change::InsertLicence(licence),
-        ],
-        ..ChangeSet::default()
-    };
-    let ctx = WriteContext {
-        actor: Actor::SYSTEM,
-        request_id: None,
-        now,
-    };
-    store.commit(&ctx, set).await.unwrap_or_else(|e| panic!("{e}"));
+    let changes = vec![
+        Change::InsertOrganisation(org.clone()),
+        Change::InsertProduct(product),
+        Change::InsertLicence(licence.clone()),
+    ];
+    commit_at(store, now, changes).await;
     let pool = store
         .pools(Visibility::Organisation(org.id), &PoolFilter::default())
         .await
@@ -82,6 +84,14 @@ async fn pool_with_history(db: &TestDatabase) -> (Arc<dyn Store>, PoolId, Organi
         .unwrap_or_else(|| panic!("no pool"))
         .pool
         .id;
+    (pool, org.id, licence)
+}
+
+async fn pool_with_history(db: &TestDatabase) -> (Arc<dyn Store>, PoolId, OrganisationId) {
+    let store = leasehold_store::open(&db.url, &StoreOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (pool, org, _) = clinic(&store, Utc::now()).await;
     // Three weeks of traffic in March: grants and releases, capacity changes
     // at odd hours, queues waiting across midnight, denial bursts.
     let mut events = Vec::new();
@@ -118,7 +128,7 @@ async fn pool_with_history(db: &TestDatabase) -> (Arc<dyn Store>, PoolId, Organi
     leasehold_store::import_usage_events(&db.url, &events)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    (store, pool, org.id)
+    (store, pool, org)
 }
 
 /// The reference: the whole raw history integrated at once.
@@ -206,4 +216,44 @@ async fn two_processes_roll_each_day_once(db: TestDatabase) {
     );
 }
 
-on_both_engines!(rollups_and_raw_integration_agree, two_processes_roll_each_day_once);
+/// A write whose clock is behind (or that began before midnight and commits
+/// after the day was rolled) is stamped at the cursor, not lost inside the
+/// rolled days; writes are stamped in commit order whatever their clocks say.
+async fn late_writes_count_after_the_rolled_days_in_commit_order(db: TestDatabase) {
+    let store = leasehold_store::open(&db.url, &StoreOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (pool, _, mut licence) = clinic(&store, day(1) + Duration::hours(9)).await;
+    assert_eq!(
+        store.roll_up_usage(day(3), 100).await.unwrap_or_else(|e| panic!("{e}")),
+        2
+    );
+    let rolled = days_of(&store, pool, day(1), day(3)).await;
+    assert_eq!(rolled[1].capacity_ms, 3 * 86_400_000);
+    for (quantity, clock) in [(5, day(2) + Duration::hours(12)), (6, day(2) + Duration::hours(11))] {
+        licence.quantity = quantity;
+        licence.version += 1;
+        commit_at(&store, clock, vec![Change::UpdateLicence(licence.clone())]).await;
+    }
+    let events = store.usage_events(pool).await.unwrap_or_else(|e| panic!("{e}"));
+    let stamps: Vec<_> = events.iter().map(|e| (e.at, e.capacity)).collect();
+    assert_eq!(
+        stamps,
+        [
+            (day(1) + Duration::hours(9), 3),
+            (day(3) + Duration::microseconds(1), 5),
+            (day(3) + Duration::microseconds(2), 6)
+        ]
+    );
+    // The rolled days are unchanged; the next day starts at 6 seats.
+    let days = days_of(&store, pool, day(1), day(4)).await;
+    assert_eq!(days[..2], rolled[..]);
+    assert_eq!((days[2].capacity_at_end, days[2].peak_held), (6, 0));
+    assert!(days[2].capacity_ms >= 6 * (86_400_000 - 1));
+}
+
+on_both_engines!(
+    rollups_and_raw_integration_agree,
+    two_processes_roll_each_day_once,
+    late_writes_count_after_the_rolled_days_in_commit_order
+);

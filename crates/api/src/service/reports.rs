@@ -74,6 +74,12 @@ pub async fn pool_report(
         .await?
         .ok_or(ApiError::Domain(DomainError::NotFound("pool")))?;
     let (from, to) = (midnight(query.from), midnight(query.to) + chrono::Duration::days(1));
+    // What has not happened yet is not reported: a period reaching past now
+    // ends now (its last bucket clipped, averages over the time elapsed).
+    let to = to.min(state.now());
+    if to <= from {
+        return Err(DomainError::field("from", "not_begun", "the period has not begun yet").into());
+    }
     let bucket = query.bucket.unwrap_or(ReportBucket::Day);
     let day_reports = state.store.usage_days(id, from, to).await?;
     let additions = state.store.pool_additions(id, from, to).await?;
@@ -88,6 +94,7 @@ pub async fn pool_report(
         from: query.from,
         to: query.to,
         bucket,
+        until: to,
         summary: figures(&summary, &additions),
         buckets: buckets.iter().map(|b| figures(b, &additions)).collect(),
     })
@@ -176,7 +183,7 @@ pub fn additions_csv(report: &AdditionsReport) -> String {
             line.source.to_string(),
             line.licences.to_string(),
             line.seats.to_string(),
-            decimal(line.amount),
+            decimal(line.amount, &line.currency),
             csv_field(&line.currency),
         ];
         out.push_str(&fields.join(","));
@@ -196,8 +203,13 @@ mod tests {
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(
-            (decimal(1234), decimal(5), decimal(-250)),
+            (decimal(1234, "EUR"), decimal(5, "usd"), decimal(-250, "EUR")),
             ("12.34".into(), "0.05".into(), "-2.50".into())
+        );
+        // The currency's own places: none for the yen, three for the dinar.
+        assert_eq!(
+            (decimal(4500, "JPY"), decimal(12345, "KWD")),
+            ("4500".into(), "12.345".into())
         );
     }
 
