@@ -50,7 +50,20 @@ test('reports with charts and the additions CSV; invoices selected, sent, printe
   await page.getByTestId('report-period').selectOption('custom');
   await page.getByTestId('report-bucket').selectOption('week');
   await expect(page.getByTestId('chart-utilisation').locator('rect')).not.toHaveCount(30);
+  // A period reaching today stops at now.
+  await expect(page.getByTestId('report-until')).toContainText('figures up to');
   await snap(page, '71-report-custom-weeks');
+  // A range being typed says what is wrong rather than spinning.
+  const from = await page.getByTestId('report-from').inputValue();
+  const to = await page.getByTestId('report-to').inputValue();
+  await page.getByTestId('report-from').fill(to);
+  await page.getByTestId('report-to').fill(from);
+  await expect(page.getByTestId('report-range-problem')).toContainText('swap them');
+  await snap(page, '71b-report-range-backwards');
+  await page.getByTestId('report-from').fill(from);
+  await page.getByTestId('report-to').fill(to);
+  await expect(page.getByTestId('report-range-problem')).toHaveCount(0);
+  await expect(page.getByTestId('report-summary')).toBeVisible();
 
   // The month-end additions: the table and its CSV.
   const additions = page.getByTestId('additions-table');
@@ -104,13 +117,16 @@ test('reports with charts and the additions CSV; invoices selected, sent, printe
   await page.emulateMedia({ media: 'screen' });
 
   await page.goBack();
+  // Paid from the "Sent" filter: the row leaves the list at once.
+  await page.getByTestId('invoice-status-filter').selectOption('sent');
+  await expect(page.getByTestId('invoice-row')).toHaveCount(1);
   await page.getByTestId('invoice-row').first().getByTestId('invoice-mark-paid').click();
   await page.getByTestId('confirm-dialog').getByTestId('dialog-confirm').click();
   await expect(toast(page, /marked paid/)).toBeVisible();
-  await expect(page.getByTestId('invoice-row').first().getByTestId('invoice-status')).toHaveAttribute('data-status', 'paid');
-  await page.getByTestId('invoice-status-filter').selectOption('sent');
   await expect(page.getByTestId('invoices-table')).toContainText('No invoices');
   await snap(page, '75-invoices-paid-filter');
+  await page.getByTestId('invoice-status-filter').selectOption('');
+  await expect(page.getByTestId('invoice-row').first().getByTestId('invoice-status')).toHaveAttribute('data-status', 'paid');
 
   // At most 20 at once, counted across pages: twenty more licences of the
   // nurse's (made over the API), all picked on page 1, then a 21st on page 2.

@@ -5,6 +5,7 @@ use crate::resource::{fetch, fetch_once, Fetch};
 use leasehold_core::ids::OrganisationId;
 use leasehold_core::values::Role;
 use leasehold_core::wire::{ListQuery, OrganisationView, Page, ProductView, UserView};
+use leptos::prelude::*;
 
 /// The most a list endpoint returns at once; dropdowns show this many.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -31,6 +32,34 @@ fn sorted_orgs(page: Page<OrganisationView>) -> Vec<OrganisationView> {
     let mut items = page.items;
     items.sort_by_key(|o| o.name.to_lowercase());
     items
+}
+
+/// The options of an organisation filter: "All organisations", then each
+/// organisation by name, `selected` marked.
+#[component]
+pub fn OrganisationOptions(
+    orgs: Fetch<Vec<OrganisationView>>,
+    #[prop(into)] selected: Signal<Option<OrganisationId>>,
+) -> impl IntoView {
+    view! {
+        <option value="" prop:selected=move || selected.get().is_none()>
+            "All organisations"
+        </option>
+        {move || {
+            orgs.with_ok(|list| {
+                list.iter()
+                    .map(|o| {
+                        let id = o.id;
+                        view! {
+                            <option value=id.to_string() prop:selected=move || selected.get() == Some(id)>
+                                {o.name.clone()}
+                            </option>
+                        }
+                    })
+                    .collect_view()
+            })
+        }}
+    }
 }
 
 pub fn org_name(orgs: &Fetch<Vec<OrganisationView>>, id: OrganisationId) -> Option<String> {

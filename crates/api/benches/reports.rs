@@ -4,22 +4,19 @@
 //! `cargo bench -p leasehold-api --bench reports`.
 
 use chrono::{Duration, Utc};
+mod support;
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use leasehold_api::config::Settings;
-use leasehold_api::service::accounts::create_user_as_system;
-use leasehold_api::startup::{build_state, Application};
 use leasehold_client::Client;
 use leasehold_core::ids::PoolId;
 use leasehold_core::ports::{Store, UsageEvent};
 use leasehold_core::report::{bucket_start, integrate, Bucket, ReportState};
-use leasehold_core::values::{Plan, ReportBucket, Role, SeatKind};
+use leasehold_core::values::{ReportBucket, SeatKind};
 use leasehold_core::wire::*;
 use leasehold_store::testing::TestDatabase;
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
 
-const PASSWORD: &str = "correct horse battery";
 const EVENTS: i64 = 1_000_000;
 const DAYS: i64 = 90;
 
@@ -31,63 +28,16 @@ struct Bench {
 }
 
 async fn setup() -> Bench {
-    let db = TestDatabase::sqlite();
-    let state = build_state(Settings::for_database(&db.url))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    create_user_as_system(&state, "root@vendor.test", "Root", PASSWORD, Role::VendorAdmin, None)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let store = state.store.clone();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    let app = Application::with_listener(state, listener).unwrap_or_else(|e| panic!("{e}"));
-    let server = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    let tokens = Client::new(&server)
-        .login("root@vendor.test", PASSWORD)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let vendor = Client::new(&server).with_token(&tokens.access_token);
-    let org = vendor
-        .create_organisation(&CreateOrganisation {
-            name: "Busy".into(),
-            account_manager_id: None,
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let product = vendor
-        .create_product(&CreateProduct {
-            code: "BUSY".into(),
-            name: "Busy".into(),
-            seat_kind: SeatKind::Device,
-            currency: "EUR".into(),
-            prices: [(Plan::Perpetual, 1)].into_iter().collect(),
-            default_lease_seconds: None,
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    vendor
-        .create_licence(
-            &CreateLicence {
-                product_id: product.id,
-                plan: Plan::Perpetual,
-                name: "Fleet".into(),
-                note: None,
-                quantity: 500,
-                owner_organisation_id: Some(org.id),
-                owner_user_id: None,
-                auto_renew: false,
-            },
-            None,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let pool = vendor
+    let served = support::serve(|_| {}, "Busy").await;
+    served.product_with_seats("BUSY", SeatKind::Device, 500).await;
+    let pool = served
+        .vendor
         .list_pools(&PoolQuery::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .items[0]
         .id;
+    let (store, vendor, db) = (served.store, served.vendor, served.db);
     // A million events over the 90 days before today: grants and releases
     // around 400 held, queues and denials when it fills up.
     let today = bucket_start(Bucket::Day, Utc::now());

@@ -14,26 +14,23 @@
 //!
 //! `cargo bench -p leasehold-api --bench seat_paths`
 
+mod support;
+
 use criterion::{Criterion, Throughput};
 use hdrhistogram::Histogram;
-use leasehold_api::config::Settings;
-use leasehold_api::service::accounts::create_user_as_system;
-use leasehold_api::startup::{build_state, Application};
 use leasehold_client::{Checkout, Client, Registration};
 use leasehold_core::access::Actor;
 use leasehold_core::ids::{LeaseId, OrganisationId, ProductId, UserId};
 use leasehold_core::ports::{Store, WriteContext};
 use leasehold_core::seat::Checkout as StoreCheckout;
-use leasehold_core::values::{ApiScope, Plan, Role, SeatKind};
+use leasehold_core::values::{ApiScope, Role, SeatKind};
 use leasehold_core::wire::*;
 use leasehold_store::testing::TestDatabase;
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "correct horse battery";
 const SEATS: i64 = 1_000_000;
 
 #[derive(Default)]
@@ -74,81 +71,23 @@ struct Rig {
 }
 
 async fn build_rig(durable: bool) -> Rig {
-    let db = TestDatabase::sqlite();
-    let mut settings = Settings::for_database(&db.url);
-    settings.sqlite_durable = durable;
-    let state = build_state(settings).await.unwrap_or_else(|e| panic!("{e}"));
-    create_user_as_system(&state, "root@vendor.test", "Root", PASSWORD, Role::VendorAdmin, None)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let store = state.store.clone();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    let app = Application::with_listener(state, listener).unwrap_or_else(|e| panic!("{e}"));
-    let server = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let served = support::serve(|settings| settings.sqlite_durable = durable, "Bench").await;
     let ok = |e: leasehold_client::ClientError| -> ! { panic!("{e}") };
-    let tokens = Client::new(&server)
-        .login("root@vendor.test", PASSWORD)
-        .await
-        .unwrap_or_else(|e| ok(e));
-    let vendor = Client::new(&server).with_token(&tokens.access_token);
-    let org = vendor
-        .create_organisation(&CreateOrganisation {
-            name: "Bench".into(),
-            account_manager_id: None,
-        })
-        .await
-        .unwrap_or_else(|e| ok(e));
-    let mut products = Vec::new();
-    for (code, kind) in [("DEV", SeatKind::Device), ("FLOAT", SeatKind::Concurrent)] {
-        let product = vendor
-            .create_product(&CreateProduct {
-                code: code.into(),
-                name: code.into(),
-                seat_kind: kind,
-                currency: "EUR".into(),
-                prices: [(Plan::Perpetual, 1)].into_iter().collect(),
-                default_lease_seconds: None,
-            })
-            .await
-            .unwrap_or_else(|e| ok(e));
-        let licence = CreateLicence {
-            product_id: product.id,
-            plan: Plan::Perpetual,
-            name: "Plenty".into(),
-            note: None,
-            quantity: SEATS,
-            owner_organisation_id: Some(org.id),
-            owner_user_id: None,
-            auto_renew: false,
-        };
-        vendor.create_licence(&licence, None).await.unwrap_or_else(|e| ok(e));
-        products.push(product.id);
-    }
+    let products = [
+        served.product_with_seats("DEV", SeatKind::Device, SEATS).await,
+        served.product_with_seats("FLOAT", SeatKind::Concurrent, SEATS).await,
+    ];
+    let (vendor, server, org) = (&served.vendor, served.server.clone(), served.organisation);
     let member = CreateUser {
         email: "member@bench.test".into(),
         name: String::new(),
-        password: PASSWORD.into(),
+        password: support::PASSWORD.into(),
         role: Role::Member,
-        organisation_id: Some(org.id),
+        organisation_id: Some(org),
     };
     let member = vendor.create_user(&member).await.unwrap_or_else(|e| ok(e)).id;
-    let key = |scope| CreateApiKey {
-        name: "bench".into(),
-        organisation_id: Some(org.id),
-        scopes: vec![scope],
-    };
-    let devices = vendor
-        .create_api_key(&key(ApiScope::DevicesRegister))
-        .await
-        .unwrap_or_else(|e| ok(e))
-        .key;
-    let sessions = vendor
-        .create_api_key(&key(ApiScope::SessionsWrite))
-        .await
-        .unwrap_or_else(|e| ok(e))
-        .key;
-    let devices = Client::new(&server).with_token(&devices);
+    let devices = served.api_client(ApiScope::DevicesRegister).await;
+    let sessions = served.api_client(ApiScope::SessionsWrite).await;
     let register = RegisterDevice {
         fingerprint: "token-device".into(),
         name: "bench".into(),
@@ -161,15 +100,15 @@ async fn build_rig(durable: bool) -> Rig {
     Rig {
         http: Client::new(&server),
         devices,
-        sessions: Client::new(&server).with_token(&sessions),
-        store,
-        organisation: org.id,
+        sessions,
+        store: served.store,
+        organisation: org,
         device_product: products[0],
         floating: products[1],
         member,
         token,
         next: AtomicU64::new(0),
-        _db: db,
+        _db: served.db,
     }
 }
 

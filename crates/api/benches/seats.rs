@@ -3,23 +3,19 @@
 //! clients. `cargo bench -p leasehold-api --bench seats`; criterion reports
 //! registrations per second as "elements/s".
 
+mod support;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use leasehold_api::config::Settings;
-use leasehold_api::service::accounts::create_user_as_system;
-use leasehold_api::startup::{build_state, Application};
 use leasehold_client::{Client, Registration};
 use leasehold_core::access::Actor;
 use leasehold_core::ids::{OrganisationId, ProductId};
 use leasehold_core::ports::{Store, WriteContext};
 use leasehold_core::seat::DeviceRegistration;
-use leasehold_core::values::{ApiScope, Plan, Role, SeatKind};
+use leasehold_core::values::{ApiScope, SeatKind};
 use leasehold_core::wire::*;
 use leasehold_store::testing::TestDatabase;
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-const PASSWORD: &str = "correct horse battery";
 
 struct Bench {
     store: Arc<dyn Store>,
@@ -30,71 +26,15 @@ struct Bench {
 }
 
 async fn setup() -> Bench {
-    let db = TestDatabase::sqlite();
-    let state = build_state(Settings::for_database(&db.url))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    create_user_as_system(&state, "root@vendor.test", "Root", PASSWORD, Role::VendorAdmin, None)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let store = state.store.clone();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    let app = Application::with_listener(state, listener).unwrap_or_else(|e| panic!("{e}"));
-    let server = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    let tokens = Client::new(&server)
-        .login("root@vendor.test", PASSWORD)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let vendor = Client::new(&server).with_token(&tokens.access_token);
-    let org = vendor
-        .create_organisation(&CreateOrganisation {
-            name: "Hot".into(),
-            account_manager_id: None,
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let product = vendor
-        .create_product(&CreateProduct {
-            code: "HOT".into(),
-            name: "Hot".into(),
-            seat_kind: SeatKind::Device,
-            currency: "EUR".into(),
-            prices: [(Plan::Perpetual, 1)].into_iter().collect(),
-            default_lease_seconds: None,
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    vendor
-        .create_licence(
-            &CreateLicence {
-                product_id: product.id,
-                plan: Plan::Perpetual,
-                name: "Million".into(),
-                note: None,
-                quantity: 1_000_000,
-                owner_organisation_id: Some(org.id),
-                owner_user_id: None,
-                auto_renew: false,
-            },
-            None,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let key = vendor
-        .create_api_key(&CreateApiKey {
-            name: "bench".into(),
-            organisation_id: Some(org.id),
-            scopes: vec![ApiScope::DevicesRegister],
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let served = support::serve(|_| {}, "Hot").await;
+    let product = served.product_with_seats("HOT", SeatKind::Device, 1_000_000).await;
+    let agent = served.api_client(ApiScope::DevicesRegister).await;
     Bench {
-        store,
-        agent: Client::new(&server).with_token(&key.key),
-        organisation: org.id,
-        product: product.id,
-        _db: db,
+        store: served.store,
+        agent,
+        organisation: served.organisation,
+        product,
+        _db: served.db,
     }
 }
 

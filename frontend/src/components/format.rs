@@ -10,11 +10,7 @@ use leasehold_core::wire::ProductView;
 /// Minor units with the currency: `€45.00`, `$1,250.00`, `CHF 45.00`, `¥4,500`.
 pub fn money(minor: i64, currency: &str) -> String {
     let code = currency.trim().to_ascii_uppercase();
-    let decimals: u32 = match code.as_str() {
-        "JPY" | "KRW" | "ISK" | "CLP" | "VND" | "HUF" => 0,
-        "BHD" | "KWD" | "OMR" | "JOD" | "TND" => 3,
-        _ => 2,
-    };
+    let decimals = leasehold_core::licence::currency_decimals(&code);
     let negative = minor < 0;
     let abs = minor.unsigned_abs();
     let scale = 10u64.pow(decimals);

@@ -5,7 +5,7 @@ use crate::components::format::{action_label, actor_label, count_label, datetime
 use crate::components::icons::{icon, Icon};
 use crate::components::pagination::Pagination;
 use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows};
-use crate::lookups;
+use crate::lookups::{self, OrganisationOptions};
 use crate::resource::{fetch, Fetch};
 use chrono::{DateTime, NaiveDate, Utc};
 use leasehold_core::access::ActorKind;
@@ -179,26 +179,7 @@ pub fn AuditPage() -> impl IntoView {
                                     page.set(1);
                                 }
                             >
-                                <option value="" prop:selected=move || organisation.get().is_none()>
-                                    "All organisations"
-                                </option>
-                                {move || {
-                                    orgs.with_ok(|list| {
-                                        list.iter()
-                                            .map(|o| {
-                                                let id = o.id;
-                                                view! {
-                                                    <option
-                                                        value=o.id.to_string()
-                                                        prop:selected=move || organisation.get() == Some(id)
-                                                    >
-                                                        {o.name.clone()}
-                                                    </option>
-                                                }
-                                            })
-                                            .collect_view()
-                                    })
-                                }}
+                                <OrganisationOptions orgs=orgs selected=organisation />
                             </select>
                         }
                     })}

@@ -4,12 +4,12 @@
 
 use crate::api;
 use crate::components::dialog::ConfirmDialog;
-use crate::components::format::{date, money, opt_date, plan_label};
+use crate::components::format::{count_label, date, money, opt_date, plan_label};
 use crate::components::icons::{icon, Icon};
 use crate::components::pagination::Pagination;
 use crate::components::state::{set_title, table_placeholder, EmptyState, ErrorPanel, NoAccess, PageHeader, Spinner};
 use crate::components::toast::use_toasts;
-use crate::lookups;
+use crate::lookups::{self, OrganisationOptions};
 use crate::resource::fetch;
 use leasehold_core::ids::{InvoiceId, OrganisationId};
 use leasehold_core::values::{InvoiceStatus, Role};
@@ -83,11 +83,16 @@ pub fn InvoicesPage() -> impl IntoView {
             match api::call(async |c| c.mark_invoice_paid(invoice.id).await).await {
                 Ok(paid) => {
                     toasts.success(format!("Invoice {} marked paid", paid.number));
-                    invoices.update_ok(|p| {
-                        if let Some(row) = p.items.iter_mut().find(|i| i.id == paid.id) {
-                            *row = paid.clone();
-                        }
-                    });
+                    if status.get_untracked().is_some_and(|shown| shown != paid.status) {
+                        // It no longer matches the filter: the page is asked again.
+                        invoices.reload();
+                    } else {
+                        invoices.update_ok(|p| {
+                            if let Some(row) = p.items.iter_mut().find(|i| i.id == paid.id) {
+                                *row = paid.clone();
+                            }
+                        });
+                    }
                     to_pay.set(None);
                 }
                 Err(error) => toasts.error(error.summary()),
@@ -97,10 +102,7 @@ pub fn InvoicesPage() -> impl IntoView {
     };
     let subtitle = Signal::derive(move || {
         invoices
-            .with_ok(|p| match p.total {
-                1 => "1 invoice".to_string(),
-                n => format!("{n} invoices"),
-            })
+            .with_ok(|p| count_label(p.total, "invoice", "invoices"))
             .unwrap_or_else(|| "Invoices sent to licence owners".into())
     });
     let columns = if vendor { 9 } else { 8 };
@@ -161,26 +163,7 @@ pub fn InvoicesPage() -> impl IntoView {
                                     page.set(1);
                                 }
                             >
-                                <option value="" prop:selected=move || organisation.get().is_none()>
-                                    "All organisations"
-                                </option>
-                                {move || {
-                                    orgs.with_ok(|list| {
-                                        list.iter()
-                                            .map(|o| {
-                                                let id = o.id;
-                                                view! {
-                                                    <option
-                                                        value=id.to_string()
-                                                        prop:selected=move || organisation.get() == Some(id)
-                                                    >
-                                                        {o.name.clone()}
-                                                    </option>
-                                                }
-                                            })
-                                            .collect_view()
-                                    })
-                                }}
+                                <OrganisationOptions orgs=orgs selected=organisation />
                             </select>
                         }
                     })}

@@ -4,14 +4,14 @@
 use crate::api;
 use crate::components::clipboard::copy_with_toast;
 use crate::components::dialog::ConfirmDialog;
-use crate::components::format::{date, days_until, money, plan_label, relative};
+use crate::components::format::{count_label, date, days_until, money, plan_label, relative};
 use crate::components::icons::{icon, Icon};
 use crate::components::licence_actions::{can_manage, DeleteButton, DeleteLicenceDialog, PauseResumeButton};
 use crate::components::pagination::Pagination;
 use crate::components::pills::LicencePills;
 use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows};
 use crate::components::toast::use_toasts;
-use crate::lookups;
+use crate::lookups::{self, OrganisationOptions};
 use crate::resource::fetch;
 use chrono::{DateTime, Utc};
 use gloo_timers::future::TimeoutFuture;
@@ -187,8 +187,7 @@ fn send_summary(results: &[leasehold_core::wire::InvoiceResult]) -> String {
     let sent = count(InvoiceOutcome::Invoiced);
     parts.push(match sent {
         0 => "No invoice sent".to_string(),
-        1 => "1 invoice sent".to_string(),
-        n => format!("{n} invoices sent"),
+        n => count_label(n as u64, "invoice sent", "invoices sent"),
     });
     for (outcome, label) in [
         (InvoiceOutcome::AlreadyInvoiced, "already invoiced for this period"),
@@ -402,10 +401,7 @@ fn Licences() -> impl IntoView {
     let total = Signal::derive(move || licences.with_ok(|p| p.total).unwrap_or(0));
     let subtitle = Signal::derive(move || {
         licences
-            .with_ok(|p| match p.total {
-                1 => "1 licence".to_string(),
-                n => format!("{n} licences"),
-            })
+            .with_ok(|p| count_label(p.total, "licence", "licences"))
             .unwrap_or_else(|| "Seats granted to your customers".into())
     });
 
@@ -522,28 +518,10 @@ fn Licences() -> impl IntoView {
                                 data-testid="filter-organisation"
                                 on:change=on_org.clone()
                             >
-                                <option value="" prop:selected=move || filters.with(|f| f.organisation.is_none())>
-                                    "All organisations"
-                                </option>
-                                {move || {
-                                    orgs.with_ok(|list| {
-                                            list.iter()
-                                                .map(|o| {
-                                                    let id = o.id;
-                                                    view! {
-                                                        <option
-                                                            value=id.to_string()
-                                                            prop:selected=move || {
-                                                                filters.with(|f| f.organisation == Some(id))
-                                                            }
-                                                        >
-                                                            {o.name.clone()}
-                                                        </option>
-                                                    }
-                                                })
-                                                .collect_view()
-                                        })
-                                }}
+                                <OrganisationOptions
+                                    orgs=orgs
+                                    selected=Signal::derive(move || filters.with(|f| f.organisation))
+                                />
                             </select>
                         }
                     })}

@@ -8,7 +8,7 @@ use crate::components::icons::{icon, Icon};
 use crate::components::pagination::Pagination;
 use crate::components::state::{set_title, table_placeholder, EmptyState, NoAccess, PageHeader};
 use crate::components::toast::use_toasts;
-use crate::lookups;
+use crate::lookups::{self, OrganisationOptions};
 use crate::resource::fetch;
 use gloo_timers::future::TimeoutFuture;
 use leasehold_core::ids::OrganisationId;
@@ -279,14 +279,7 @@ pub fn NotificationsPage() -> impl IntoView {
                                     page.set(1);
                                 }
                             >
-                                <option value="">"All organisations"</option>
-                                {move || {
-                                    orgs.with_ok(|list| {
-                                        list.iter()
-                                            .map(|o| view! { <option value=o.id.to_string()>{o.name.clone()}</option> })
-                                            .collect_view()
-                                    })
-                                }}
+                                <OrganisationOptions orgs=orgs selected=organisation />
                             </select>
                         }
                     })}

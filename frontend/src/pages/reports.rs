@@ -4,7 +4,7 @@
 //! download for invoicing.
 
 use crate::api;
-use crate::components::format::{count_label, duration_words, money};
+use crate::components::format::{clock, count_label, duration_words, money};
 use crate::components::icons::{icon, Icon};
 use crate::components::state::{set_title, table_placeholder, EmptyState, ErrorPanel, NoAccess, PageHeader};
 use crate::components::toast::use_toasts;
@@ -102,7 +102,9 @@ pub fn ReportsPage() -> impl IntoView {
         return view! { <NoAccess what="Reports" /> }.into_any();
     }
     let vendor = role.is_vendor();
-    let today = crate::components::format::now().date_naive();
+    // Read when a report is asked for, not once: a screen left open overnight
+    // moves on to the new day.
+    let today = || crate::components::format::now().date_naive();
     let pools = fetch_once(|| async {
         let query = PoolQuery {
             per_page: Some(MAX_PER_PAGE),
@@ -117,7 +119,7 @@ pub fn ReportsPage() -> impl IntoView {
             .or_else(|| pools.with_ok(|p| p.items.first().map(|pool| pool.id)).flatten())
     });
     let period = RwSignal::new(Period::Last30Days);
-    let (default_from, default_to, _) = Period::Last30Days.span(today);
+    let (default_from, default_to, _) = Period::Last30Days.span(today());
     let custom_from = RwSignal::new(default_from.to_string());
     let custom_to = RwSignal::new(default_to.to_string());
     let custom_bucket = RwSignal::new(ReportBucket::Day);
@@ -130,7 +132,7 @@ pub fn ReportsPage() -> impl IntoView {
                 bucket: Some(custom_bucket.get()),
             },
             other => {
-                let (from, to, bucket) = other.span(today);
+                let (from, to, bucket) = other.span(today());
                 PoolReportQuery {
                     from,
                     to,
@@ -139,6 +141,19 @@ pub fn ReportsPage() -> impl IntoView {
             }
         };
         Some((id, query))
+    });
+    // A custom range being typed: say what is wrong instead of waiting for it.
+    let custom_problem = Signal::derive(move || {
+        if period.get() != Period::Custom {
+            return None;
+        }
+        let from: Option<NaiveDate> = custom_from.get().parse().ok();
+        let to: Option<NaiveDate> = custom_to.get().parse().ok();
+        match (from, to) {
+            (Some(from), Some(to)) if from > to => Some("The first day comes after the last one: swap them."),
+            (Some(_), Some(_)) => None,
+            _ => Some("Pick the first and the last day of the period."),
+        }
     });
     let report = fetch(
         move || query.get(),
@@ -273,6 +288,18 @@ pub fn ReportsPage() -> impl IntoView {
                 if let Some(Err(error)) = pools.data.get() {
                     return view! { <ErrorPanel error=error on_retry=Callback::new(move |_| pools.reload()) /> }.into_any();
                 }
+                if let Some(problem) = custom_problem.get() {
+                    return view! {
+                        <div class="banner banner-warning report-range-problem" role="status" data-testid="report-range-problem">
+                            {icon(Icon::Info)}
+                            <div class="banner-body">
+                                <p class="banner-title">"No report for this range yet"</p>
+                                <p class="banner-text">{problem}</p>
+                            </div>
+                        </div>
+                    }
+                        .into_any();
+                }
                 report
                     .data
                     .with(|data| match data {
@@ -293,7 +320,7 @@ pub fn ReportsPage() -> impl IntoView {
                     })
             }}
         </section>
-        <Additions today=today />
+        <Additions today=today() />
     }
     .into_any()
 }
@@ -323,6 +350,8 @@ fn report_body(report: &PoolReport) -> impl IntoView {
     .collect::<Vec<_>>()
     .join(" · ");
     let labels: Vec<String> = report.buckets.iter().map(|b| axis_label(b, report.bucket)).collect();
+    // The period reaches today: its figures stop at now.
+    let ongoing = report.until.date_naive() <= report.to;
     view! {
         <dl class="report-stats" data-testid="report-summary">
             <div class="report-stat">
@@ -336,9 +365,15 @@ fn report_body(report: &PoolReport) -> impl IntoView {
                 <dd class="report-stat-hint">{format!("of {} seats at the end", s.capacity_at_end)}</dd>
             </div>
             <div class="report-stat">
-                <dt>"Available at the end"</dt>
+                <dt>{if ongoing { "Available now" } else { "Available at the end" }}</dt>
                 <dd class="stat-value">{s.available_at_end}</dd>
-                <dd class="report-stat-hint">{format!("{} held", s.held_at_end)}</dd>
+                <dd class="report-stat-hint" data-testid="report-until">
+                    {if ongoing {
+                        format!("{} held · figures up to {}", s.held_at_end, clock(report.until))
+                    } else {
+                        format!("{} held", s.held_at_end)
+                    }}
+                </dd>
             </div>
             <div class="report-stat">
                 <dt>"Denials"</dt>
