@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod limits;
 pub mod openapi;
 pub mod routes;
+pub mod security;
 pub mod service;
 pub mod spa;
 pub mod startup;

@@ -53,6 +53,10 @@ impl Application {
         let data = web::Data::new(state.clone());
         let frontend = state.settings.frontend_dir.clone();
         let serve_spa = frontend.join("index.html").is_file();
+        let console_policy: Arc<str> = match std::fs::read_to_string(frontend.join("index.html")) {
+            Ok(index) => crate::security::console_policy(&index).into(),
+            Err(_) => crate::security::API_POLICY.into(),
+        };
         // One document, computed once: what /v1/openapi.json serves is what the
         // drift test compares with openapi/openapi.json.
         let api = crate::openapi::spec();
@@ -74,24 +78,31 @@ impl Application {
                 .into_utoipa_app()
                 .configure(register)
                 .into_app()
-                .wrap_fn(|req, srv| {
-                    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
-                    let response = srv.call(req);
-                    async move {
-                        let mut response = response.await?;
-                        if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-                            response
-                                .headers_mut()
-                                .insert(HeaderName::from_static("x-request-id"), value);
+                .wrap_fn({
+                    let console_policy = console_policy.clone();
+                    move |req, srv| {
+                        let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                        let policy = HeaderValue::from_str(crate::security::policy_for(req.path(), &console_policy));
+                        let response = srv.call(req);
+                        async move {
+                            let mut response = response.await?;
+                            let headers = response.headers_mut();
+                            if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+                                headers.insert(HeaderName::from_static("x-request-id"), value);
+                            }
+                            if let Ok(policy) = policy {
+                                headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+                            }
+                            Ok(response)
                         }
-                        Ok(response)
                     }
                 })
                 .wrap(
                     DefaultHeaders::new()
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                         .add((header::X_FRAME_OPTIONS, "DENY"))
-                        .add((header::REFERRER_POLICY, "no-referrer")),
+                        .add((header::REFERRER_POLICY, "no-referrer"))
+                        .add((HeaderName::from_static("cross-origin-opener-policy"), "same-origin")),
                 )
                 .wrap(TracingLogger::default());
             if serve_spa {

@@ -763,10 +763,73 @@ async fn users_follow_role_rules(db: TestDatabase) {
     ok(w.app.login("nurse@north.test").await.me().await);
 }
 
+/// Every response carries nosniff, frame denial and a Content-Security-Policy
+/// for what it is: the console's allows its scripts, its WebAssembly and its
+/// inline bootstrap by hash (nothing else inline); the API's allows nothing.
+async fn responses_carry_security_headers_and_a_policy_per_kind(db: TestDatabase) {
+    let console = std::env::temp_dir().join(format!("leasehold-console-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&console).unwrap_or_else(|e| panic!("{e}"));
+    let bootstrap = "import init from '/app.js';\nawait init();";
+    let index =
+        format!("<!doctype html><html><head><script type=module>{bootstrap}</script></head><body></body></html>");
+    std::fs::write(console.join("index.html"), index).unwrap_or_else(|e| panic!("{e}"));
+    let dir = console.clone();
+    let app = TestApp::spawn(db, move |s| s.frontend_dir = dir).await;
+    let http = reqwest::Client::new();
+    let headers = |path: &'static str| {
+        let request = http.get(format!("{}{path}", app.base)).send();
+        async move {
+            let response = ok(request.await.map_err(|e| ClientError::Transport(e.to_string())));
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            (
+                header("content-security-policy"),
+                header("x-content-type-options"),
+                header("x-frame-options"),
+            )
+        }
+    };
+    for path in ["/", "/licences/new", "/v1/licences", "/healthz", "/docs/"] {
+        let (_, nosniff, frames) = headers(path).await;
+        assert_eq!((nosniff.as_str(), frames.as_str()), ("nosniff", "DENY"), "{path}");
+    }
+    use base64::Engine as _;
+    let hash = base64::engine::general_purpose::STANDARD.encode(<sha2::Sha256 as sha2::Digest>::digest(bootstrap));
+    let (spa, _, _) = headers("/licences/new").await;
+    assert!(
+        spa.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{hash}';")),
+        "{spa}"
+    );
+    assert!(
+        spa.contains("frame-ancestors 'none'") && spa.contains("object-src 'none'"),
+        "{spa}"
+    );
+    assert!(
+        !spa.contains(" 'unsafe-eval'") && !spa.contains("script-src 'self' 'unsafe-inline'"),
+        "{spa}"
+    );
+    for path in ["/v1/licences", "/healthz"] {
+        assert_eq!(
+            headers(path).await.0,
+            "default-src 'none'; frame-ancestors 'none'",
+            "{path}"
+        );
+    }
+    assert!(headers("/docs/").await.0.starts_with("default-src 'self'"));
+    std::fs::remove_dir_all(console).unwrap_or_default();
+}
+
 on_both_engines!(
     sign_in_refresh_and_sign_out,
     sign_in_is_rate_limited,
     the_http_surface_serves_docs_ids_and_problems,
+    responses_carry_security_headers_and_a_policy_per_kind,
     coupon_redemption_is_rate_limited,
     expiry_filters_follow_the_configured_window,
     licences_carry_coupons_amounts_and_both_statuses,
