@@ -7,6 +7,7 @@ use leasehold_api::startup::{build_state, Application};
 use leasehold_api::{demo, openapi, service, telemetry};
 use leasehold_core::ids::OrganisationId;
 use leasehold_core::values::Role;
+use secrecy::ExposeSecret;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -31,6 +32,20 @@ enum Command {
     },
     /// Create demo data (once) and print the demo logins.
     Demo,
+    /// Write a consistent backup of the database while it serves (SQLite:
+    /// VACUUM INTO; PostgreSQL: pg_dump, custom format).
+    Backup {
+        /// The backup file to create (it must not exist).
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Restore a backup into a new database (a missing SQLite file, or an
+    /// empty PostgreSQL database), before serving it.
+    Restore {
+        /// The backup file written by `leasehold backup`.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -134,6 +149,20 @@ async fn run(command: Command, settings: Settings) -> Result<ExitCode, ApiError>
             let user =
                 service::accounts::create_user_as_system(&state, &email, &name, &password, role, organisation).await?;
             println!("created {} ({}) with id {}", user.email, user.role, user.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { to } => {
+            let url = settings.database_url.expose_secret();
+            leasehold_store::backup::backup(url, &to).await?;
+            println!("backed up to {}", to.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { from } => {
+            let url = settings.database_url.expose_secret();
+            leasehold_store::backup::restore(url, &from).await?;
+            // Bring a backup of an older release up to this one's schema.
+            build_state(settings).await?;
+            println!("restored {}; the database is up to date", from.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {

@@ -5,6 +5,7 @@
 //! engine module defines the difference (transaction start, locks). The schemas
 //! live in `migrations/sqlite` and `migrations/postgres` at the workspace root.
 
+pub mod backup;
 mod group_commit;
 pub use group_commit::GroupCommitStats;
 pub mod postgres;
