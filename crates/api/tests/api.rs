@@ -842,3 +842,51 @@ on_both_engines!(
     api_keys_are_scoped_shown_once_and_revocable,
     users_follow_role_rules,
 );
+
+/// `/readyz` says 503 `database_unreachable` (quickly) while PostgreSQL
+/// refuses the server's connections, and 200 again once it accepts them;
+/// `/healthz` (the process) stays 200 throughout.
+#[tokio::test]
+async fn readiness_follows_the_database() {
+    use sqlx::{Connection, Executor};
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let app = TestApp::spawn(db, |_| {}).await;
+    let http = reqwest::Client::new();
+    let status = |path: &'static str| {
+        let request = http.get(format!("{}{path}", app.base)).send();
+        async move { request.await.map(|r| r.status().as_u16()).unwrap_or_default() }
+    };
+    assert_eq!((status("/readyz").await, status("/healthz").await), (200, 200));
+    let url = secrecy::ExposeSecret::expose_secret(&app.state.settings.database_url).to_owned();
+    let (server, name) = url.rsplit_once('/').unwrap_or_else(|| panic!("{url}"));
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let refuse = format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    );
+    admin.execute(refuse.as_str()).await.unwrap_or_else(|e| panic!("{e}"));
+    let began = std::time::Instant::now();
+    let response = http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status().as_u16(), 503);
+    let problem: Problem = response.json().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(problem.code, "database_unreachable");
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+    assert_eq!(status("/healthz").await, 200);
+    admin
+        .execute(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true").as_str())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status("/readyz").await, 200, "ready again once the database is back");
+}
