@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -269,12 +269,19 @@ impl FromRequest for Authenticated {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(|token| token.trim().to_owned());
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or(ApiError::Unauthorized(
                 "send an access token or API key as a Bearer token",
             ))?;
-            Ok(Authenticated(Self::resolve(&state, &token).await?))
+            let principal = Self::resolve(&state, &token).await?;
+            if let Principal::ApiKey { id, .. } = &principal {
+                // Told in the RateLimit-* headers of the response (see startup).
+                let rate = state.limits.api_key(*id)?;
+                req.extensions_mut().insert(rate);
+            }
+            Ok(Authenticated(principal))
         })
     }
 }

@@ -37,6 +37,9 @@ pub struct Settings {
     pub login_per_minute: u32,
     /// Coupon redemption attempts per minute per client address.
     pub redeem_per_minute: u32,
+    /// Requests per minute per API key (device registration, checkouts,
+    /// heartbeats of a fleet or an integration).
+    pub api_key_per_minute: u32,
     /// SQLite `synchronous=FULL` (power-loss durable) instead of `NORMAL`.
     pub sqlite_durable: bool,
     /// Database connections per process (SQLite: readers).
@@ -72,6 +75,7 @@ impl Settings {
             .set_default("reaper_interval_seconds", 5)?
             .set_default("login_per_minute", 10)?
             .set_default("redeem_per_minute", 10)?
+            .set_default("api_key_per_minute", 6000)?
             .set_default("sqlite_durable", false)?
             .set_default("max_connections", 8)?
             .set_default("mail_from", DEFAULT_MAIL_FROM)?
@@ -105,6 +109,8 @@ impl Settings {
             reaper_interval_seconds: 5,
             login_per_minute: 1000,
             redeem_per_minute: 1000,
+            // Tests and benchmarks drive thousands of requests through one key.
+            api_key_per_minute: 100_000_000,
             sqlite_durable: false,
             max_connections: 8,
             smtp_url: None,

@@ -15,7 +15,7 @@ pub enum ApiError {
     #[error("authentication required: {0}")]
     Unauthorized(&'static str),
     #[error("too many requests")]
-    RateLimited { retry_after_seconds: u64 },
+    RateLimited { retry_after_seconds: u64, limit: u32 },
     #[error("{detail}")]
     BadRequest { code: &'static str, detail: String },
     #[error("the object changed while this request ran")]
@@ -117,7 +117,9 @@ impl ApiError {
                 Some(format!("{}.", capitalise(why))),
                 vec![],
             ),
-            ApiError::RateLimited { retry_after_seconds } => (
+            ApiError::RateLimited {
+                retry_after_seconds, ..
+            } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "Too many requests",
@@ -189,8 +191,21 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         response.content_type("application/problem+json");
         match self {
-            ApiError::RateLimited { retry_after_seconds } => {
+            ApiError::RateLimited {
+                retry_after_seconds,
+                limit,
+            } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+                let state = crate::limits::RateState {
+                    limit: *limit,
+                    remaining: 0,
+                    reset_seconds: *retry_after_seconds,
+                };
+                let mut headers = header::HeaderMap::new();
+                state.write(&mut headers);
+                for (name, value) in headers {
+                    response.insert_header((name, value));
+                }
             }
             ApiError::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

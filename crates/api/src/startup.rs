@@ -22,7 +22,11 @@ use utoipa_swagger_ui::SwaggerUi;
 pub async fn build_state(settings: Settings) -> Result<AppState, ApiError> {
     let store = leasehold_store::open(settings.database_url.expose_secret(), &settings.store_options()).await?;
     let tokens = Tokens::load(store.as_ref(), settings.access_token_seconds).await?;
-    let limits = Limits::new(settings.login_per_minute, settings.redeem_per_minute);
+    let limits = Limits::new(
+        settings.login_per_minute,
+        settings.redeem_per_minute,
+        settings.api_key_per_minute,
+    );
     let deliverer = crate::delivery::Deliverer::new(&settings).map_err(ApiError::internal)?;
     Ok(AppState {
         store,
@@ -86,7 +90,15 @@ impl Application {
                         let response = srv.call(req);
                         async move {
                             let mut response = response.await?;
+                            let rate = response
+                                .request()
+                                .extensions()
+                                .get::<crate::limits::RateState>()
+                                .copied();
                             let headers = response.headers_mut();
+                            if let Some(rate) = rate {
+                                rate.write(headers);
+                            }
                             if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
                                 headers.insert(HeaderName::from_static("x-request-id"), value);
                             }

@@ -119,8 +119,68 @@ async fn sign_in_is_rate_limited(db: TestDatabase) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     assert!(retry_after >= 1, "Retry-After says when to come back");
+    assert_eq!(rate_headers(response.headers()), (Some(3), Some(0), Some(retry_after)));
     let problem: Problem = ok(response.json().await.map_err(|e| ClientError::Decode(e.to_string())));
     assert_eq!(problem.code, "rate_limited");
+}
+
+/// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`.
+fn rate_headers(headers: &reqwest::header::HeaderMap) -> (Option<u64>, Option<u64>, Option<u64>) {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+    };
+    (
+        number("ratelimit-limit"),
+        number("ratelimit-remaining"),
+        number("ratelimit-reset"),
+    )
+}
+
+/// Each API key has its own allowance per minute, told on every response
+/// (`RateLimit-*`); past it, 429 `rate_limited` with `Retry-After`, while
+/// another key and signed-in users carry on.
+async fn api_keys_are_rate_limited_each_on_its_own(db: TestDatabase) {
+    let w = world_with(db, |s| s.api_key_per_minute = 3).await;
+    let key = |name: &'static str| {
+        let admin = w.north_admin.clone();
+        async move {
+            let body = CreateApiKey {
+                name: name.into(),
+                organisation_id: None,
+                scopes: vec![ApiScope::LicencesRead],
+            };
+            ok(admin.create_api_key(&body).await).key
+        }
+    };
+    let (busy, quiet) = (key("busy").await, key("quiet").await);
+    let http = reqwest::Client::new();
+    let get = |token: &str| {
+        http.get(format!("{}/v1/licences", w.app.base))
+            .bearer_auth(token)
+            .send()
+    };
+    let mut remaining = Vec::new();
+    for _ in 0..3 {
+        let response = ok(get(&busy).await.map_err(|e| ClientError::Transport(e.to_string())));
+        assert_eq!(response.status().as_u16(), 200);
+        let (limit, left, reset) = rate_headers(response.headers());
+        assert_eq!(limit, Some(3));
+        assert!(reset.is_some_and(|r| r <= 60));
+        remaining.push(left);
+    }
+    assert_eq!(remaining, [Some(2), Some(1), Some(0)]);
+    let refused = ok(get(&busy).await.map_err(|e| ClientError::Transport(e.to_string())));
+    assert_eq!(refused.status().as_u16(), 429);
+    assert!(refused.headers().get("retry-after").is_some());
+    assert_eq!(rate_headers(refused.headers()).1, Some(0));
+    let problem: Problem = ok(refused.json().await.map_err(|e| ClientError::Decode(e.to_string())));
+    assert_eq!(problem.code, "rate_limited");
+    let other = ok(get(&quiet).await.map_err(|e| ClientError::Transport(e.to_string())));
+    assert_eq!(other.status().as_u16(), 200);
+    ok(w.north_admin.list_licences(&LicenceQuery::default()).await);
 }
 
 /// What every client relies on: the spec served is the checked-in one, the
@@ -830,6 +890,7 @@ on_both_engines!(
     sign_in_is_rate_limited,
     the_http_surface_serves_docs_ids_and_problems,
     responses_carry_security_headers_and_a_policy_per_kind,
+    api_keys_are_rate_limited_each_on_its_own,
     coupon_redemption_is_rate_limited,
     expiry_filters_follow_the_configured_window,
     licences_carry_coupons_amounts_and_both_statuses,

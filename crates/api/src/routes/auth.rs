@@ -2,7 +2,7 @@ use super::client_ip;
 use crate::error::ApiError;
 use crate::service::{sign_in, Caller};
 use crate::state::AppState;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
 use leasehold_core::wire::{LoginRequest, LogoutRequest, Me, Problem, RefreshRequest, TokenResponse};
 
 /// Signs in with e-mail and password (rate-limited per client address).
@@ -17,7 +17,8 @@ pub async fn login(
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state.limits.login(client_ip(&req))?;
+    let rate = state.limits.login(client_ip(&req))?;
+    req.extensions_mut().insert(rate);
     let body = body.into_inner();
     let tokens = sign_in::login(&state, &body.email, body.password, state.now()).await?;
     Ok(HttpResponse::Ok().json(tokens))

@@ -3,7 +3,7 @@ use crate::error::ApiError;
 use crate::service::{licences, Caller, Idempotency};
 use crate::state::AppState;
 use crate::views;
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpMessage, HttpRequest, HttpResponse};
 use leasehold_core::values::CouponCode;
 use leasehold_core::wire::{LicenceView, Problem, RedeemCoupon};
 
@@ -25,7 +25,8 @@ pub async fn redeem_coupon(
     req: HttpRequest,
     body: web::Json<RedeemCoupon>,
 ) -> Result<HttpResponse, ApiError> {
-    state.limits.redeem(client_ip(&req))?;
+    let rate = state.limits.redeem(client_ip(&req))?;
+    req.extensions_mut().insert(rate);
     // Fingerprint the code as parsed: "abcd-efgh" retried as "ABCDEFGH" is the same request.
     let canonical = CouponCode::parse(&body.code)
         .map(String::from)
