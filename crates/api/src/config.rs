@@ -40,6 +40,9 @@ pub struct Settings {
     /// Requests per minute per API key (device registration, checkouts,
     /// heartbeats of a fleet or an integration).
     pub api_key_per_minute: u32,
+    /// API requests a process works on at once; more are answered 503
+    /// `overloaded` with `Retry-After` at once instead of queueing.
+    pub max_in_flight: usize,
     /// SQLite `synchronous=FULL` (power-loss durable) instead of `NORMAL`.
     pub sqlite_durable: bool,
     /// Database connections per process (SQLite: readers).
@@ -76,6 +79,7 @@ impl Settings {
             .set_default("login_per_minute", 10)?
             .set_default("redeem_per_minute", 10)?
             .set_default("api_key_per_minute", 6000)?
+            .set_default("max_in_flight", 512)?
             .set_default("sqlite_durable", false)?
             .set_default("max_connections", 8)?
             .set_default("mail_from", DEFAULT_MAIL_FROM)?
@@ -111,6 +115,7 @@ impl Settings {
             redeem_per_minute: 1000,
             // Tests and benchmarks drive thousands of requests through one key.
             api_key_per_minute: 100_000_000,
+            max_in_flight: 100_000,
             sqlite_durable: false,
             max_connections: 8,
             smtp_url: None,

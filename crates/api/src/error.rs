@@ -22,6 +22,9 @@ pub enum ApiError {
     Stale,
     #[error("the device is blocked")]
     DeviceBlocked,
+    /// More requests in flight than the process takes: shed at once rather than queued.
+    #[error("the server is overloaded")]
+    Overloaded,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -147,6 +150,13 @@ impl ApiError {
                 Some("The object changed while this request ran; reload it and try again.".into()),
                 vec![],
             ),
+            ApiError::Overloaded => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "Overloaded",
+                Some("The server has more requests in flight than it takes; try again in a second.".into()),
+                vec![],
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -209,6 +219,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::Overloaded => {
+                response.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
         }

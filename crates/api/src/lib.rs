@@ -12,6 +12,7 @@ pub mod error;
 pub mod jobs;
 pub mod limits;
 pub mod openapi;
+pub mod overload;
 pub mod routes;
 pub mod security;
 pub mod service;

@@ -57,6 +57,8 @@ impl Application {
         let data = web::Data::new(state.clone());
         let frontend = state.settings.frontend_dir.clone();
         let serve_spa = frontend.join("index.html").is_file();
+        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let max_in_flight = state.settings.max_in_flight.max(1);
         let console_policy: Arc<str> = match std::fs::read_to_string(frontend.join("index.html")) {
             Ok(index) => crate::security::console_policy(&index).into(),
             Err(_) => crate::security::API_POLICY.into(),
@@ -82,6 +84,25 @@ impl Application {
                 .into_utoipa_app()
                 .configure(register)
                 .into_app()
+                .wrap_fn({
+                    // Load shedding: past `max_in_flight` API requests, answer
+                    // 503 at once (health checks and the console's files pass).
+                    let in_flight = in_flight.clone();
+                    move |req, srv| {
+                        let admitted = if req.path().starts_with("/v1/") {
+                            crate::overload::admit(&in_flight, max_in_flight)
+                        } else {
+                            Some(crate::overload::Admitted::untracked())
+                        };
+                        let response = admitted.map(|ticket| (ticket, srv.call(req)));
+                        async move {
+                            let Some((_ticket, response)) = response else {
+                                return Err(ApiError::Overloaded.into());
+                            };
+                            response.await
+                        }
+                    }
+                })
                 .wrap_fn({
                     let console_policy = console_policy.clone();
                     move |req, srv| {

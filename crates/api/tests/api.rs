@@ -891,6 +891,7 @@ on_both_engines!(
     the_http_surface_serves_docs_ids_and_problems,
     responses_carry_security_headers_and_a_policy_per_kind,
     api_keys_are_rate_limited_each_on_its_own,
+    overload_is_shed_at_once_with_retry_after,
     coupon_redemption_is_rate_limited,
     expiry_filters_follow_the_configured_window,
     licences_carry_coupons_amounts_and_both_statuses,
@@ -903,6 +904,62 @@ on_both_engines!(
     api_keys_are_scoped_shown_once_and_revocable,
     users_follow_role_rules,
 );
+
+/// Past `max_in_flight` requests the server sheds load at once: 503
+/// `overloaded` with `Retry-After`, never a queue; once the burst is over,
+/// every place is given back and requests succeed again.
+async fn overload_is_shed_at_once_with_retry_after(db: TestDatabase) {
+    let w = world_with(db, |s| s.max_in_flight = 2).await;
+    let token = w.north_admin.token().unwrap_or_default().to_owned();
+    let http = reqwest::Client::new();
+    let mut shed = 0;
+    for _ in 0..10 {
+        let burst = (0..48).map(|_| {
+            let request = http
+                .get(format!("{}/v1/licences", w.app.base))
+                .bearer_auth(&token)
+                .send();
+            async move {
+                let response = request.await.map_err(|e| ClientError::Transport(e.to_string()));
+                let response = ok(response);
+                let retry = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let status = response.status().as_u16();
+                let code = response
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_owned));
+                (status, retry, code)
+            }
+        });
+        for (status, retry, code) in futures::future::join_all(burst).await {
+            match status {
+                200 => {}
+                503 => {
+                    assert_eq!((retry.as_deref(), code.as_deref()), (Some("1"), Some("overloaded")));
+                    shed += 1;
+                }
+                other => panic!("neither served nor shed: {other}"),
+            }
+        }
+        if shed > 0 {
+            break;
+        }
+    }
+    assert!(shed > 0, "48 concurrent requests against 2 places: some are shed");
+    ok(w.north_admin.list_licences(&LicenceQuery::default()).await);
+    assert_eq!(
+        reqwest::get(format!("{}/healthz", w.app.base))
+            .await
+            .map(|r| r.status().as_u16())
+            .ok(),
+        Some(200)
+    );
+}
 
 /// `/readyz` says 503 `database_unreachable` (quickly) while PostgreSQL
 /// refuses the server's connections, and 200 again once it accepts them;
