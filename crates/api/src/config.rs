@@ -43,6 +43,10 @@ pub struct Settings {
     /// API requests a process works on at once; more are answered 503
     /// `overloaded` with `Retry-After` at once instead of queueing.
     pub max_in_flight: usize,
+    /// Failed sign-ins for one e-mail address, within `lockout_minutes`,
+    /// that lock its sign-in for `lockout_minutes`.
+    pub lockout_failures: u32,
+    pub lockout_minutes: i64,
     /// SQLite `synchronous=FULL` (power-loss durable) instead of `NORMAL`.
     pub sqlite_durable: bool,
     /// Database connections per process (SQLite: readers).
@@ -80,6 +84,8 @@ impl Settings {
             .set_default("redeem_per_minute", 10)?
             .set_default("api_key_per_minute", 6000)?
             .set_default("max_in_flight", 512)?
+            .set_default("lockout_failures", 5)?
+            .set_default("lockout_minutes", 15)?
             .set_default("sqlite_durable", false)?
             .set_default("max_connections", 8)?
             .set_default("mail_from", DEFAULT_MAIL_FROM)?
@@ -116,6 +122,8 @@ impl Settings {
             // Tests and benchmarks drive thousands of requests through one key.
             api_key_per_minute: 100_000_000,
             max_in_flight: 100_000,
+            lockout_failures: 5,
+            lockout_minutes: 15,
             sqlite_durable: false,
             max_connections: 8,
             smtp_url: None,

@@ -22,6 +22,9 @@ pub enum ApiError {
     Stale,
     #[error("the device is blocked")]
     DeviceBlocked,
+    /// Too many failed sign-ins for an address: locked for a while.
+    #[error("sign-in is locked for this address")]
+    AccountLocked { retry_after_seconds: u64 },
     /// More requests in flight than the process takes: shed at once rather than queued.
     #[error("the server is overloaded")]
     Overloaded,
@@ -150,6 +153,16 @@ impl ApiError {
                 Some("The object changed while this request ran; reload it and try again.".into()),
                 vec![],
             ),
+            ApiError::AccountLocked { retry_after_seconds } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "account_locked",
+                "Sign-in locked",
+                Some(format!(
+                    "Too many failed sign-ins for this address; try again in {} min.",
+                    retry_after_seconds.div_ceil(60)
+                )),
+                vec![],
+            ),
             ApiError::Overloaded => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",
@@ -222,6 +235,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Overloaded => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            ApiError::AccountLocked { retry_after_seconds } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
             _ => {}
         }

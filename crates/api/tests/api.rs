@@ -124,6 +124,80 @@ async fn sign_in_is_rate_limited(db: TestDatabase) {
     assert_eq!(problem.code, "rate_limited");
 }
 
+/// Repeated failed sign-ins lock the address tried for a while, even for the
+/// right password, and unknown addresses lock the same way (a lock says
+/// nothing about which accounts exist); a successful sign-in forgets earlier
+/// failures.
+async fn repeated_failures_lock_sign_in_for_the_address(db: TestDatabase) {
+    let w = world_with(db, |s| s.lockout_failures = 3).await;
+    let attempt = |email: &'static str, password: &'static str| {
+        let client = w.app.anonymous();
+        async move {
+            let response = client
+                .request(reqwest::Method::POST, "/v1/auth/login")
+                .json(&LoginRequest {
+                    email: email.into(),
+                    password: password.into(),
+                })
+                .send()
+                .await
+                .map_err(|e| ClientError::Transport(e.to_string()));
+            let response = ok(response);
+            let retry = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let status = response.status().as_u16();
+            let code = response
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            (status, code, retry)
+        }
+    };
+    // Two failures, a success, two more: the success forgot the first two.
+    for _ in 0..2 {
+        assert_eq!(attempt("admin@north.test", "not the password").await.0, 401);
+    }
+    assert_eq!(attempt("admin@north.test", PASSWORD).await.0, 200);
+    for _ in 0..2 {
+        assert_eq!(attempt("admin@north.test", "not the password").await.0, 401);
+    }
+    // The third failure in a row locks the address, for about the window.
+    let (status, code, retry) = attempt("admin@north.test", "not the password").await;
+    assert_eq!((status, code.as_str()), (429, "account_locked"));
+    assert!(retry.is_some_and(|r| (800..=900).contains(&r)), "{retry:?}");
+    let (status, code, _) = attempt("admin@north.test", PASSWORD).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (429, "account_locked"),
+        "even the right password waits"
+    );
+    // Others sign in; an unknown address locks exactly like a known one.
+    assert_eq!(attempt("admin@south.test", PASSWORD).await.0, 200);
+    let unknown: Vec<_> = [
+        attempt("nobody@north.test", "guess one!").await,
+        attempt("nobody@north.test", "guess two!").await,
+        attempt("nobody@north.test", "guess three").await,
+    ]
+    .into_iter()
+    .map(|(status, code, _)| (status, code))
+    .collect();
+    assert_eq!(
+        unknown,
+        [
+            (401, "unauthorized".to_owned()),
+            (401, "unauthorized".to_owned()),
+            (429, "account_locked".to_owned())
+        ]
+    );
+    // Existing sessions are not touched by a lock.
+    ok(w.north_admin.me().await);
+}
+
 /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`.
 fn rate_headers(headers: &reqwest::header::HeaderMap) -> (Option<u64>, Option<u64>, Option<u64>) {
     let number = |name: &str| {
@@ -892,6 +966,7 @@ on_both_engines!(
     responses_carry_security_headers_and_a_policy_per_kind,
     api_keys_are_rate_limited_each_on_its_own,
     overload_is_shed_at_once_with_retry_after,
+    repeated_failures_lock_sign_in_for_the_address,
     coupon_redemption_is_rate_limited,
     expiry_filters_follow_the_configured_window,
     licences_carry_coupons_amounts_and_both_statuses,

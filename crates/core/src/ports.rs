@@ -609,6 +609,23 @@ pub trait Store: Send + Sync + 'static {
     /// The user and their password hash, for signing in.
     async fn credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError>;
 
+    /// Counts a failed sign-in for `key` (a hash of the e-mail address tried,
+    /// known or not); failures before `window_start` are forgotten. When it
+    /// makes `threshold` in the window, sign-in for `key` is locked until
+    /// `lock_until`, which is returned.
+    async fn record_sign_in_failure(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+        threshold: u32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Until when sign-in for `key` is locked, if it is at `now`.
+    async fn sign_in_locked_until(&self, key: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Forgets `key`'s failures (after a successful sign-in).
+    async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError>;
+
     async fn start_auth_session(&self, session: &AuthSession) -> Result<(), StoreError>;
     /// Exchanges a refresh token (by hash) for a new one in the same session.
     async fn rotate_refresh_token(

@@ -573,6 +573,64 @@ impl Store for Engine {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn record_sign_in_failure(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+        threshold: u32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        // One statement: concurrent failures each count (no read-then-write).
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO sign_in_failures (key_hash, failures, window_start, locked_until) VALUES ($1, 1, $2, NULL) \
+             ON CONFLICT (key_hash) DO UPDATE SET \
+             failures = CASE WHEN sign_in_failures.window_start < $3 THEN 1 ELSE sign_in_failures.failures + 1 END, \
+             window_start = CASE WHEN sign_in_failures.window_start < $3 THEN $2 ELSE sign_in_failures.window_start END \
+             RETURNING failures",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(window_start)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let locked = failures >= i64::from(threshold);
+        if locked {
+            sqlx::query("UPDATE sign_in_failures SET locked_until = $2 WHERE key_hash = $1")
+                .bind(key)
+                .bind(lock_until)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(locked.then_some(lock_until))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn sign_in_locked_until(&self, key: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        sqlx::query_scalar("SELECT locked_until FROM sign_in_failures WHERE key_hash = $1 AND locked_until > $2")
+            .bind(key)
+            .bind(now)
+            .fetch_optional(self.reader())
+            .await
+            .map_err(backend)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE key_hash = $1")
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn start_auth_session(&self, session: &AuthSession) -> Result<(), StoreError> {
         let mut tx = self.begin().await.map_err(backend)?;
         sqlx::query("INSERT INTO auth_sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")

@@ -20,6 +20,13 @@ pub async fn login(
     password: String,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, ApiError> {
+    // Failures are counted per address tried, known or not: a lock tells
+    // nothing about which addresses have accounts.
+    let key = secret_hash(&format!("sign-in:{}", email.trim().to_lowercase()));
+    if let Some(until) = state.store.sign_in_locked_until(&key, now).await? {
+        tracing::info!("sign-in refused: the address is locked");
+        return Err(locked(until, now));
+    }
     let credentials = match Email::parse(email) {
         Ok(email) => state.store.credentials(&email).await?,
         Err(_) => None,
@@ -33,9 +40,23 @@ pub async fn login(
         (true, Some(user)) => user,
         _ => {
             tracing::info!("sign-in refused");
+            let window = Duration::minutes(state.settings.lockout_minutes.max(1));
+            let threshold = state.settings.lockout_failures.max(1);
+            if let Some(until) = state
+                .store
+                .record_sign_in_failure(&key, now, now - window, threshold, now + window)
+                .await?
+            {
+                tracing::warn!(
+                    failures = threshold,
+                    "sign-in locked for an address after repeated failures"
+                );
+                return Err(locked(until, now));
+            }
             return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
         }
     };
+    state.store.clear_sign_in_failures(&key).await?;
     let refresh_token = random_secret();
     let session = AuthSession {
         id: AuthSessionId::from_uuid(Uuid::now_v7()),
@@ -47,6 +68,13 @@ pub async fn login(
     state.store.start_auth_session(&session).await?;
     tracing::info!(user.id = %user.id, "signed in");
     tokens(state, user, session.id, refresh_token, now).await
+}
+
+/// Sign-in for an address is locked until `until`.
+fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
+    ApiError::AccountLocked {
+        retry_after_seconds: (until - now).num_seconds().max(1).unsigned_abs(),
+    }
 }
 
 pub async fn refresh(state: &AppState, refresh_token: &str, now: DateTime<Utc>) -> Result<TokenResponse, ApiError> {
