@@ -48,6 +48,15 @@ if [ "$mode" = test ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
   npm_ci e2e
+  # schemathesis (PyPI) for the schema-driven fuzzing, in a venv of its own.
+  ST_VERSION=4.32.5
+  st_home="$HOME/.cache/leasehold/schemathesis"
+  if [ "$("$st_home/bin/st" --version 2>/dev/null)" != "st, version $ST_VERSION" ]; then
+    say "installing schemathesis $ST_VERSION into $st_home"
+    rm -rf "$st_home"
+    python3 -m venv "$st_home"
+    "$st_home/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$ST_VERSION"
+  fi
   if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
     say "starting PostgreSQL"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the core on wasm, unit, storage
-# conformance and HTTP tests on SQLite and PostgreSQL, the SPA build, and the
-# browser e2e suite against a real server with demo data.
+# conformance and HTTP tests on SQLite and PostgreSQL, the SPA build,
+# schema-driven fuzzing of the API, the browser e2e suite against a real
+# server with demo data, and a check that its log holds no secrets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -27,8 +28,11 @@ cargo test -p leasehold-frontend 2>&1 | tee -a "$log/cargo.txt"
 step "the SPA"
 scripts/build-frontend.sh
 
-step "browser e2e against a server with demo data"
 cargo build --quiet -p leasehold-api --bin leasehold
+step "schema-driven fuzzing (schemathesis against openapi/openapi.json)"
+scripts/fuzz.sh 2>&1 | tee "$log/fuzz.txt"
+
+step "browser e2e against a server with demo data"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # The suite signs in more often than a person would: a roomier sign-in limit.
 export LEASEHOLD_DATABASE_URL="sqlite:$log/e2e.db" LEASEHOLD_BIND="127.0.0.1:$port" LEASEHOLD__LOGIN_PER_MINUTE=120

@@ -9,6 +9,7 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod error;
+pub mod extract;
 pub mod jobs;
 pub mod limits;
 pub mod openapi;

@@ -147,7 +147,78 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .configure(register)
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    standard_problems(&mut api);
     api
+}
+
+/// What any operation under `/v1` may answer besides what its handler
+/// documents: malformed input, authentication, unknown ids, validation,
+/// rate limits, shed load and failures, all `application/problem+json`.
+const STANDARD_PROBLEMS: [(&str, &str); 8] = [
+    (
+        "400",
+        "Malformed request: unreadable JSON body, query or path parameter",
+    ),
+    ("401", "Missing, expired or revoked credentials"),
+    ("403", "The credentials do not allow this (role, scope or organisation)"),
+    (
+        "404",
+        "No such object (another organisation's objects are not found either)",
+    ),
+    (
+        "422",
+        "Invalid input (`validation_failed` with `fields`) or a rule refused",
+    ),
+    (
+        "429",
+        "`rate_limited` or `account_locked`; see `Retry-After` and `RateLimit-*`",
+    ),
+    ("500", "Internal error; the body says nothing internal"),
+    (
+        "503",
+        "`overloaded`: more requests in flight than the process takes; see `Retry-After`",
+    ),
+];
+
+/// Every error response is written as `application/problem+json` (as the
+/// server sends it), and every `/v1` operation lists the standard problems.
+fn standard_problems(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+    const PROBLEM: &str = "application/problem+json";
+    for (path, item) in api.paths.paths.iter_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            for (status, response) in responses.iter_mut() {
+                let (RefOr::T(response), true) = (response, status.as_str() >= "400") else {
+                    continue;
+                };
+                if let Some(content) = response.content.shift_remove("application/json") {
+                    response.content.insert(PROBLEM.to_owned(), content);
+                }
+            }
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            for (status, description) in STANDARD_PROBLEMS {
+                responses.entry(status.to_owned()).or_insert_with(|| {
+                    let content = Content::new(Some(Ref::from_schema_name("Problem")));
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content(PROBLEM, content)
+                            .build(),
+                    )
+                });
+            }
+        }
+    }
 }
 
 /// The document as checked in at `openapi/openapi.json`.

@@ -154,11 +154,6 @@ async fn the_operator_commands(db: TestDatabase) {
     assert_eq!(login.ok(), Some(200));
 }
 
-/// Rows of `table` (an `UPDATE` that changes nothing reports every row).
-async fn rows(db: &TestDatabase, table: &str, column: &str) -> u64 {
-    db.execute(&format!("UPDATE {table} SET {column} = {column}")).await
-}
-
 /// A backup taken while the server serves restores into a new database with
 /// every licence, audit entry and invoice, the audit chains verifying; a
 /// restore never overwrites a database in use.
@@ -186,15 +181,10 @@ async fn backups_restore_everything_acknowledged(db: TestDatabase, restored: Tes
     }
     // The server's jobs keep writing while the backup runs: what was there
     // before it must be restored, and nothing that was never written.
-    const TABLES: [(&str, &str); 4] = [
-        ("licences", "name"),
-        ("audit_log", "action"),
-        ("usage_events", "kind"),
-        ("users", "email"),
-    ];
+    const TABLES: [&str; 4] = ["licences", "audit_log", "usage_events", "users"];
     let mut before = Vec::new();
-    for (table, column) in TABLES {
-        before.push(rows(&db, table, column).await);
+    for table in TABLES {
+        before.push(db.count(table).await);
     }
     let file = std::env::temp_dir().join(format!("leasehold-backup-{}", uuid::Uuid::now_v7().simple()));
     let file_arg = file.to_string_lossy().into_owned();
@@ -207,8 +197,8 @@ async fn backups_restore_everything_acknowledged(db: TestDatabase, restored: Tes
 
     let restore = run(&restored.url, &["restore", "--from", &file_arg]);
     assert!(restore.status.success(), "{}{}", stdout(&restore), stderr(&restore));
-    for ((table, column), before) in TABLES.into_iter().zip(before) {
-        let (restored, after) = (rows(&restored, table, column).await, rows(&db, table, column).await);
+    for (table, before) in TABLES.into_iter().zip(before) {
+        let (restored, after) = (restored.count(table).await, db.count(table).await);
         assert!(
             before > 0 && before <= restored && restored <= after,
             "{table}: {before} before the backup, {restored} restored, {after} when the server stopped"
@@ -217,11 +207,11 @@ async fn backups_restore_everything_acknowledged(db: TestDatabase, restored: Tes
     let verified = run(&restored.url, &["audit", "verify"]);
     assert!(verified.status.success(), "{}{}", stdout(&verified), stderr(&verified));
     // A second restore finds the database in use and leaves it alone.
-    let kept = rows(&restored, "licences", "name").await;
+    let kept = restored.count("licences").await;
     let twice = run(&restored.url, &["restore", "--from", &file_arg]);
     assert!(!twice.status.success(), "{}", stdout(&twice));
     assert!(stderr(&twice).contains("restore into a new"), "{}", stderr(&twice));
-    assert_eq!(rows(&restored, "licences", "name").await, kept);
+    assert_eq!(restored.count("licences").await, kept);
     let _ = std::fs::remove_file(file);
 }
 

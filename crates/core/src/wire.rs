@@ -339,6 +339,7 @@ pub struct LicenceQuery {
     pub sort: Option<String>,
     /// 1-based page number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 4294967295.0))]
     pub page: Option<u32>,
     /// Items per page, 1–100 (default 25).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -356,6 +357,7 @@ pub struct ListQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organisation: Option<OrganisationId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 4294967295.0))]
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,
@@ -401,6 +403,7 @@ pub struct AuditQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 4294967295.0))]
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,
@@ -580,6 +583,7 @@ pub struct NotificationQuery {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unread: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 4294967295.0))]
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,
@@ -601,6 +605,7 @@ pub struct PoolQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<ProductId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 4294967295.0))]
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,
@@ -723,6 +728,7 @@ pub struct DeviceQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 4294967295.0))]
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,
@@ -735,6 +741,7 @@ pub struct SeatRequestQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 4294967295.0))]
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,
@@ -848,6 +855,7 @@ pub struct SessionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 4294967295.0))]
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,
@@ -1031,6 +1039,7 @@ pub struct WebhookQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organisation: Option<OrganisationId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 4294967295.0))]
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,
@@ -1075,6 +1084,7 @@ pub struct DeliveryQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::values::DeliveryStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 4294967295.0))]
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,
@@ -1301,6 +1311,7 @@ pub struct InvoiceQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organisation: Option<OrganisationId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 4294967295.0))]
     pub page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u32>,

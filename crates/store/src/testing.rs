@@ -88,6 +88,22 @@ impl TestDatabase {
         result.unwrap_or_else(|error| panic!("{sql}: {error}"))
     }
 
+    /// The rows of `table`, read behind the store's back.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let result = match self.cleanup {
+            Cleanup::SqliteFile(_) => match sqlx::SqliteConnection::connect(&self.url).await {
+                Ok(mut conn) => sqlx::query_scalar(&sql).fetch_one(&mut conn).await,
+                Err(error) => panic!("connect to {}: {error}", self.url),
+            },
+            Cleanup::PostgresDatabase { .. } => match PgConnection::connect(&self.url).await {
+                Ok(mut conn) => sqlx::query_scalar(&sql).fetch_one(&mut conn).await,
+                Err(error) => panic!("connect to {}: {error}", self.url),
+            },
+        };
+        result.unwrap_or_else(|error| panic!("{sql}: {error}"))
+    }
+
     /// `id` as an SQL literal of this engine's uuid column type.
     pub fn uuid_literal(&self, id: uuid::Uuid) -> String {
         match self.cleanup {

@@ -37,7 +37,7 @@ pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>
 }
 
 /// Signs out: the session ends and its tokens stop working.
-#[utoipa::path(tag = "auth", request_body = LogoutRequest, security(("bearer" = [])), responses(
+#[utoipa::path(tag = "auth", request_body = Option<LogoutRequest>, security(("bearer" = [])), responses(
     (status = 204, description = "Signed out"),
     (status = 401, body = Problem),
 ))]
@@ -45,9 +45,9 @@ pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>
 pub async fn logout(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Option<web::Json<LogoutRequest>>,
+    body: crate::extract::OptionalJson<LogoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let presented = body.and_then(|b| b.into_inner().refresh_token);
+    let presented = body.into_inner().and_then(|b| b.refresh_token);
     sign_in::logout(&state, &caller.principal, presented.as_deref(), caller.now).await?;
     Ok(HttpResponse::NoContent().finish())
 }

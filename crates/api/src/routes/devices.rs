@@ -62,7 +62,7 @@ pub async fn heartbeat_device(
 }
 
 /// A device gives its seat back (one product's, or all).
-#[utoipa::path(tag = "devices", params(("id" = DeviceId, Path)), request_body = ReleaseSeats, security(("bearer" = [])), responses(
+#[utoipa::path(tag = "devices", params(("id" = DeviceId, Path)), request_body = Option<ReleaseSeats>, security(("bearer" = [])), responses(
     (status = 200, body = ReleasedSeats),
     (status = 404, body = Problem),
 ))]
@@ -71,9 +71,9 @@ pub async fn release_device(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<DeviceId>,
-    body: Option<web::Json<ReleaseSeats>>,
+    body: crate::extract::OptionalJson<ReleaseSeats>,
 ) -> Result<HttpResponse, ApiError> {
-    let product = body.and_then(|b| b.product_id);
+    let product = body.into_inner().and_then(|b| b.product_id);
     let released = seats::release(&state, &caller, id.into_inner(), product).await?;
     Ok(HttpResponse::Ok().json(ReleasedSeats { released }))
 }
@@ -129,7 +129,7 @@ pub async fn get_device(
 }
 
 /// Revokes a device's seats (one product's, or all); the device may register again.
-#[utoipa::path(tag = "devices", params(("id" = DeviceId, Path)), request_body = ReleaseSeats, security(("bearer" = [])), responses(
+#[utoipa::path(tag = "devices", params(("id" = DeviceId, Path)), request_body = Option<ReleaseSeats>, security(("bearer" = [])), responses(
     (status = 200, body = ReleasedSeats),
     (status = 403, body = Problem),
     (status = 404, body = Problem),
@@ -139,9 +139,9 @@ pub async fn revoke_device(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<DeviceId>,
-    body: Option<web::Json<ReleaseSeats>>,
+    body: crate::extract::OptionalJson<ReleaseSeats>,
 ) -> Result<HttpResponse, ApiError> {
-    let product = body.and_then(|b| b.product_id);
+    let product = body.into_inner().and_then(|b| b.product_id);
     let released = seats::revoke(&state, &caller, id.into_inner(), product).await?;
     Ok(HttpResponse::Ok().json(ReleasedSeats { released }))
 }

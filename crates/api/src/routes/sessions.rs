@@ -38,7 +38,7 @@ pub async fn create_session(
 
 /// Renews a session's lease (and, with `activity`, its idle deadline); 409
 /// `session_lapsed` when the seat was reclaimed.
-#[utoipa::path(tag = "sessions", params(("id" = LeaseId, Path)), request_body = SessionHeartbeat, security(("bearer" = [])), responses(
+#[utoipa::path(tag = "sessions", params(("id" = LeaseId, Path)), request_body = Option<SessionHeartbeat>, security(("bearer" = [])), responses(
     (status = 200, body = SessionGrant),
     (status = 409, description = "`session_lapsed`", body = Problem),
 ))]
@@ -47,9 +47,9 @@ pub async fn heartbeat_session(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<LeaseId>,
-    body: Option<web::Json<SessionHeartbeat>>,
+    body: crate::extract::OptionalJson<SessionHeartbeat>,
 ) -> Result<HttpResponse, ApiError> {
-    let activity = body.is_some_and(|b| b.activity);
+    let activity = body.into_inner().is_some_and(|b| b.activity);
     Ok(HttpResponse::Ok().json(sessions::heartbeat(&state, &caller, id.into_inner(), activity).await?))
 }
 
