@@ -215,6 +215,234 @@ async fn backups_restore_everything_acknowledged(db: TestDatabase, restored: Tes
     let _ = std::fs::remove_file(file);
 }
 
+/// `leasehold serve` on `database` at a free port; waits until it is ready.
+async fn serve(database: &str) -> (Server, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let server = Server(
+        leasehold(database, &["serve"])
+            .env("LEASEHOLD_BIND", format!("127.0.0.1:{port}"))
+            .env("LEASEHOLD__LOGIN_PER_MINUTE", "1000")
+            .env("LEASEHOLD__API_KEY_PER_MINUTE", "1000000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("serve: {e}")),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !matches!(http.get(format!("{base}/readyz")).send().await, Ok(r) if r.status().is_success()) {
+        assert!(Instant::now() < deadline, "the server never became ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (server, base)
+}
+
+/// kill -9 in the middle of a burst of registrations and invoices: after a
+/// restart every acknowledged grant still holds its seat, every acknowledged
+/// invoice exists, the pool counts each seat once and within capacity, and
+/// the audit chains verify.
+async fn a_killed_server_loses_nothing_it_acknowledged(db: TestDatabase) {
+    use leasehold_client::{Client, Registration};
+    use leasehold_core::values::{ApiScope, Plan, SeatKind};
+    use leasehold_core::wire::*;
+    let created = run(
+        &db.url,
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@vendor.test",
+            "--password",
+            "a long passphrase",
+            "--role",
+            "vendor_admin",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let (server, base) = serve(&db.url).await;
+    let fail = |e: leasehold_client::ClientError| -> ! { panic!("{e}") };
+    let tokens = Client::new(&base)
+        .login("ops@vendor.test", "a long passphrase")
+        .await
+        .unwrap_or_else(|e| fail(e));
+    let vendor = Client::new(&base).with_token(&tokens.access_token);
+    let org = vendor
+        .create_organisation(&CreateOrganisation {
+            name: "Crashy".into(),
+            account_manager_id: None,
+        })
+        .await
+        .unwrap_or_else(|e| fail(e))
+        .id;
+    let owner = vendor
+        .create_user(&CreateUser {
+            email: "owner@crashy.test".into(),
+            name: String::new(),
+            password: "a long passphrase".into(),
+            role: leasehold_core::values::Role::OrgAdmin,
+            organisation_id: Some(org),
+        })
+        .await
+        .unwrap_or_else(|e| fail(e))
+        .id;
+    let product = vendor
+        .create_product(&CreateProduct {
+            code: "CRASH".into(),
+            name: "Crash".into(),
+            seat_kind: SeatKind::Device,
+            currency: "EUR".into(),
+            prices: [(Plan::Yearly, 100)].into_iter().collect(),
+            default_lease_seconds: None,
+        })
+        .await
+        .unwrap_or_else(|e| fail(e))
+        .id;
+    const CAPACITY: i64 = 60;
+    let mut licences = Vec::new();
+    for _ in 0..CAPACITY / 2 {
+        let licence = CreateLicence {
+            product_id: product,
+            plan: Plan::Yearly,
+            name: "two seats".into(),
+            note: None,
+            quantity: 2,
+            owner_organisation_id: Some(org),
+            owner_user_id: Some(owner),
+            auto_renew: false,
+        };
+        licences.push(
+            vendor
+                .create_licence(&licence, None)
+                .await
+                .unwrap_or_else(|e| fail(e))
+                .body
+                .id,
+        );
+    }
+    let key = vendor
+        .create_api_key(&CreateApiKey {
+            name: "fleet".into(),
+            organisation_id: Some(org),
+            scopes: vec![ApiScope::DevicesRegister],
+        })
+        .await
+        .unwrap_or_else(|e| fail(e))
+        .key;
+    let agent = Client::new(&base).with_token(&key);
+
+    // 8 clients register devices (more than there are seats) and send one
+    // invoice each as fast as they can; the server is killed mid-way.
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), Vec::new())));
+    let mut clients = Vec::new();
+    for (c, licence) in licences.iter().copied().enumerate().take(8) {
+        let (agent, vendor, acked) = (agent.clone(), vendor.clone(), acknowledged.clone());
+        clients.push(tokio::spawn(async move {
+            for i in 0..100 {
+                let body = RegisterDevice {
+                    fingerprint: format!("crash-{c}-{i}"),
+                    name: format!("desk {c}-{i}"),
+                    product_id: product,
+                };
+                match agent.register_device(&body, None).await {
+                    Ok(Registration::Granted { grant, .. }) => {
+                        acked.lock().unwrap_or_else(|e| e.into_inner()).0.push(grant.device_id)
+                    }
+                    Ok(Registration::Queued(_)) => {}
+                    Err(_) => return, // the server is gone
+                }
+                if i == 1 {
+                    if let Ok(batch) = vendor.send_invoices(&[licence], None).await {
+                        let invoice = batch.results[0].invoice.as_ref().map(|i| i.id);
+                        acked.lock().unwrap_or_else(|e| e.into_inner()).1.extend(invoice);
+                    }
+                }
+            }
+        }));
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let granted = acknowledged.lock().unwrap_or_else(|e| e.into_inner()).0.len();
+        if granted >= 25 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(server); // SIGKILL: no shutdown, no flush
+    for client in clients {
+        let _ = client.await;
+    }
+    let (granted, invoiced) = acknowledged.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(granted.len() >= 25, "the burst was under way: {} grants", granted.len());
+
+    let (_server, base) = serve(&db.url).await;
+    let tokens = Client::new(&base)
+        .login("ops@vendor.test", "a long passphrase")
+        .await
+        .unwrap_or_else(|e| fail(e));
+    let vendor = Client::new(&base).with_token(&tokens.access_token);
+    for device in &granted {
+        let view = vendor.get_device(*device).await.unwrap_or_else(|e| fail(e));
+        assert!(!view.seats.is_empty(), "acknowledged grant of {device} lost");
+    }
+    for invoice in &invoiced {
+        vendor.get_invoice(*invoice).await.unwrap_or_else(|e| fail(e));
+    }
+    let pool = vendor
+        .list_pools(&PoolQuery::default())
+        .await
+        .unwrap_or_else(|e| fail(e))
+        .items
+        .into_iter()
+        .find(|p| p.product_id == product)
+        .unwrap_or_else(|| panic!("no pool"));
+    let query = DeviceQuery {
+        per_page: Some(100),
+        ..DeviceQuery::default()
+    };
+    let holding = vendor
+        .list_devices(&query)
+        .await
+        .unwrap_or_else(|e| fail(e))
+        .items
+        .iter()
+        .filter(|d| !d.seats.is_empty())
+        .count() as i64;
+    assert_eq!(pool.held, holding, "each held seat is counted once");
+    assert!(
+        pool.held <= pool.capacity && pool.capacity == CAPACITY,
+        "{} of {}",
+        pool.held,
+        pool.capacity
+    );
+    assert!(pool.held >= granted.len() as i64);
+    assert!(!invoiced.is_empty(), "invoices were acknowledged before the kill");
+    let verified = run(&db.url, &["audit", "verify"]);
+    assert!(verified.status.success(), "{}{}", stdout(&verified), stderr(&verified));
+    println!(
+        "killed mid-burst: {} grants and {} invoices acknowledged, all kept; {} seats held of {}",
+        granted.len(),
+        invoiced.len(),
+        pool.held,
+        pool.capacity
+    );
+}
+
+#[tokio::test]
+async fn crash_safety_on_sqlite() {
+    a_killed_server_loses_nothing_it_acknowledged(TestDatabase::sqlite()).await;
+}
+
+#[tokio::test]
+async fn crash_safety_on_postgres() {
+    if let Some(db) = TestDatabase::postgres().await {
+        a_killed_server_loses_nothing_it_acknowledged(db).await;
+    }
+}
+
 #[tokio::test]
 async fn backups_on_sqlite() {
     backups_restore_everything_acknowledged(TestDatabase::sqlite(), TestDatabase::sqlite()).await;
