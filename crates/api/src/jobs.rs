@@ -6,6 +6,22 @@ use crate::state::AppState;
 use leasehold_core::access::Actor;
 use leasehold_core::ports::{LicenceSweep, WriteContext};
 use std::time::Duration;
+use tokio::sync::watch;
+
+/// Told `true` when the server stops: each job finishes the pass it is in
+/// (never a transaction half-done) and ends.
+pub type Stop = watch::Receiver<bool>;
+
+/// Waits for the next tick; `false` when the server is stopping.
+async fn next_tick(ticker: &mut tokio::time::Interval, stop: &mut Stop) -> bool {
+    if *stop.borrow() {
+        return false;
+    }
+    tokio::select! {
+        _ = ticker.tick() => true,
+        _ = stop.changed() => false,
+    }
+}
 
 /// Leases reclaimed per transaction; a backlog is drained batch by batch.
 const REAP_BATCH: u32 = 500;
@@ -20,12 +36,11 @@ pub const SEAL_INTERVAL: Duration = Duration::from_secs(1);
 /// Every `interval`: reclaims lapsed, idle and finished-lingering leases, so a
 /// closed browser holds a seat for at most one lease (plus grace) and one
 /// interval; and stores licences past their end as expired, shrinking their pools.
-pub fn spawn_reaper(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_reaper(state: AppState, interval: Duration, mut stop: Stop) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
+        while next_tick(&mut ticker, &mut stop).await {
             expire_once(&state).await;
             reap_once(&state).await;
         }
@@ -98,12 +113,11 @@ pub async fn reap_once(state: &AppState) -> u64 {
 
 /// Every `interval`: seals new audit entries into their organisations' hash
 /// chains, and rolls up the pools' finished days for reports.
-pub fn spawn_sealer(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_sealer(state: AppState, interval: Duration, mut stop: Stop) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
+        while next_tick(&mut ticker, &mut stop).await {
             if let Err(error) = crate::service::audit::seal_all(state.store.as_ref(), state.now()).await {
                 tracing::warn!(error = %error, "sealing the audit log failed; it tries again next tick");
             }
@@ -147,12 +161,11 @@ const DELIVERY_BATCH: u32 = 20;
 const DELIVERY_LEASE_SECONDS: i64 = 60;
 
 /// Every `interval`: sends the outbox's due e-mails and webhooks.
-pub fn spawn_deliverer(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_deliverer(state: AppState, interval: Duration, mut stop: Stop) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
+        while next_tick(&mut ticker, &mut stop).await {
             deliver_once(&state, state.now()).await;
         }
     })

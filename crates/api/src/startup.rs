@@ -37,12 +37,16 @@ pub async fn build_state(settings: Settings) -> Result<AppState, ApiError> {
     })
 }
 
+/// How long requests in flight, then background jobs, may take to finish on shutdown.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
     jobs: Vec<tokio::task::JoinHandle<()>>,
+    stop_jobs: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -148,15 +152,17 @@ impl Application {
         })
         .listen(listener)
         .map_err(ApiError::internal)?
-        .shutdown_timeout(10)
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .run();
         let interval = std::time::Duration::from_secs(state.settings.reaper_interval_seconds.max(1));
+        let (stop_jobs, stop) = tokio::sync::watch::channel(false);
         let jobs = vec![
-            crate::jobs::spawn_reaper(state.clone(), interval),
-            crate::jobs::spawn_sealer(state.clone(), crate::jobs::SEAL_INTERVAL),
+            crate::jobs::spawn_reaper(state.clone(), interval, stop.clone()),
+            crate::jobs::spawn_sealer(state.clone(), crate::jobs::SEAL_INTERVAL, stop.clone()),
             crate::jobs::spawn_deliverer(
                 state.clone(),
                 std::time::Duration::from_millis(state.settings.delivery_interval_ms.max(50)),
+                stop,
             ),
         ];
         Ok(Self {
@@ -164,6 +170,7 @@ impl Application {
             server,
             state,
             jobs,
+            stop_jobs,
         })
     }
 
@@ -175,10 +182,17 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the server stops (Ctrl-C drains requests first), then stops the jobs.
+    /// Serves until the server stops (SIGTERM or Ctrl-C: no new connections,
+    /// requests in flight finish, for up to 10 s), then stops the jobs: each
+    /// finishes the pass it is in, for up to 10 s more, before the process ends.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        self.jobs.iter().for_each(|job| job.abort());
+        let _ = self.stop_jobs.send(true);
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, futures::future::join_all(self.jobs)).await;
+        match drained {
+            Ok(_) => tracing::info!("stopped: requests drained, background jobs finished"),
+            Err(_) => tracing::warn!("stopped: a background job was still busy after {SHUTDOWN_GRACE:?}"),
+        }
         result
     }
 }

@@ -431,6 +431,83 @@ async fn a_killed_server_loses_nothing_it_acknowledged(db: TestDatabase) {
     );
 }
 
+/// SIGTERM: the server takes no new connections, finishes the requests in
+/// flight (here sign-ins, which hash slowly), stops its background jobs
+/// between passes and exits 0.
+#[tokio::test]
+async fn sigterm_drains_requests_and_jobs() {
+    let db = TestDatabase::sqlite();
+    let created = run(
+        &db.url,
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@vendor.test",
+            "--password",
+            "a long passphrase",
+            "--role",
+            "vendor_admin",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let log = std::env::temp_dir().join(format!("leasehold-shutdown-{}.log", uuid::Uuid::now_v7().simple()));
+    let mut child = leasehold(&db.url, &["serve"])
+        .env("LEASEHOLD_BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .env("LEASEHOLD__LOGIN_PER_MINUTE", "1000")
+        .stdout(std::fs::File::create(&log).unwrap_or_else(|e| panic!("{e}")))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("serve: {e}"));
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !matches!(http.get(format!("{base}/readyz")).send().await, Ok(r) if r.status().is_success()) {
+        assert!(Instant::now() < deadline, "the server never became ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sign_ins: Vec<_> = (0..4)
+        .map(|_| {
+            let request = http
+                .post(format!("{base}/v1/auth/login"))
+                .json(&serde_json::json!({"email": "ops@vendor.test", "password": "a long passphrase"}))
+                .send();
+            tokio::spawn(async move { request.await.map(|r| r.status().as_u16()) })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    assert!(term.success());
+    for sign_in in sign_ins {
+        let status = sign_in.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(status.ok(), Some(200), "a request in flight is finished, not cut");
+    }
+    let deadline = Instant::now() + Duration::from_secs(25);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap_or_else(|e| panic!("{e}")) {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    assert!(exit.success(), "{exit:?}: {said}");
+    assert!(said.contains("background jobs finished"), "{said}");
+    assert!(
+        http.get(format!("{base}/healthz")).send().await.is_err(),
+        "no new connections after the stop"
+    );
+}
+
 #[tokio::test]
 async fn crash_safety_on_sqlite() {
     a_killed_server_loses_nothing_it_acknowledged(TestDatabase::sqlite()).await;
