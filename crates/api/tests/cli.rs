@@ -117,10 +117,7 @@ async fn the_operator_commands(db: TestDatabase) {
     assert!(report.contains("the audit log was tampered with"), "{report}");
 
     // serve: healthy and ready, and the operator's user signs in.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let port = free_port();
     let _server = Server(
         leasehold(&db.url, &["serve"])
             .env("LEASEHOLD_BIND", format!("127.0.0.1:{port}"))
@@ -160,25 +157,7 @@ async fn the_operator_commands(db: TestDatabase) {
 async fn backups_restore_everything_acknowledged(db: TestDatabase, restored: TestDatabase) {
     let demo = run(&db.url, &["demo"]);
     assert!(demo.status.success(), "{}", stderr(&demo));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let server = Server(
-        leasehold(&db.url, &["serve"])
-            .env("LEASEHOLD_BIND", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("serve: {e}")),
-    );
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !matches!(http.get(format!("http://127.0.0.1:{port}/readyz")).send().await, Ok(r) if r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "the server never became ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (server, _) = serve(&db.url).await;
     // The server's jobs keep writing while the backup runs: what was there
     // before it must be restored, and nothing that was never written.
     const TABLES: [&str; 4] = ["licences", "audit_log", "usage_events", "users"];
@@ -217,10 +196,7 @@ async fn backups_restore_everything_acknowledged(db: TestDatabase, restored: Tes
 
 /// `leasehold serve` on `database` at a free port; waits until it is ready.
 async fn serve(database: &str) -> (Server, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let port = free_port();
     let server = Server(
         leasehold(database, &["serve"])
             .env("LEASEHOLD_BIND", format!("127.0.0.1:{port}"))
@@ -232,13 +208,25 @@ async fn serve(database: &str) -> (Server, String) {
             .unwrap_or_else(|e| panic!("serve: {e}")),
     );
     let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    (server, base)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Waits (30 s at most) until the server at `base` answers `/readyz` with 200.
+async fn wait_ready(base: &str) {
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while !matches!(http.get(format!("{base}/readyz")).send().await, Ok(r) if r.status().is_success()) {
         assert!(Instant::now() < deadline, "the server never became ready");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    (server, base)
 }
 
 /// kill -9 in the middle of a burst of registrations and invoices: after a
@@ -451,10 +439,7 @@ async fn sigterm_drains_requests_and_jobs() {
         ],
     );
     assert!(created.status.success(), "{}", stderr(&created));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let port = free_port();
     let log = std::env::temp_dir().join(format!("leasehold-shutdown-{}.log", uuid::Uuid::now_v7().simple()));
     let mut child = leasehold(&db.url, &["serve"])
         .env("LEASEHOLD_BIND", format!("127.0.0.1:{port}"))
@@ -465,12 +450,8 @@ async fn sigterm_drains_requests_and_jobs() {
         .spawn()
         .unwrap_or_else(|e| panic!("serve: {e}"));
     let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !matches!(http.get(format!("{base}/readyz")).send().await, Ok(r) if r.status().is_success()) {
-        assert!(Instant::now() < deadline, "the server never became ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let sign_ins: Vec<_> = (0..4)
         .map(|_| {
             let request = http
