@@ -34,16 +34,18 @@ fn sorted_orgs(page: Page<OrganisationView>) -> Vec<OrganisationView> {
     items
 }
 
-/// The options of an organisation filter: "All organisations", then each
-/// organisation by name, `selected` marked.
+/// The options of an organisation picker: `none_label` for no organisation
+/// ("All organisations" in a filter), then each organisation by name,
+/// `selected` marked.
 #[component]
 pub fn OrganisationOptions(
     orgs: Fetch<Vec<OrganisationView>>,
     #[prop(into)] selected: Signal<Option<OrganisationId>>,
+    #[prop(default = "All organisations")] none_label: &'static str,
 ) -> impl IntoView {
     view! {
         <option value="" prop:selected=move || selected.get().is_none()>
-            "All organisations"
+            {none_label}
         </option>
         {move || {
             orgs.with_ok(|list| {

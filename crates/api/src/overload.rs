@@ -8,27 +8,18 @@ use std::sync::Arc;
 
 /// A request counted in flight until it is dropped (the response sent, or
 /// the client gone).
-pub struct Admitted(Option<Arc<AtomicUsize>>);
-
-impl Admitted {
-    /// A request that is not counted (health checks, static files).
-    pub fn untracked() -> Self {
-        Self(None)
-    }
-}
+pub struct Admitted(Arc<AtomicUsize>);
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        if let Some(counter) = &self.0 {
-            counter.fetch_sub(1, Ordering::AcqRel);
-        }
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
 /// Counts one more request in flight, unless `max` are already.
 pub fn admit(counter: &Arc<AtomicUsize>, max: usize) -> Option<Admitted> {
     let before = counter.fetch_add(1, Ordering::AcqRel);
-    let ticket = Admitted(Some(counter.clone()));
+    let ticket = Admitted(counter.clone());
     (before < max).then_some(ticket)
 }
 

@@ -93,12 +93,12 @@ impl Application {
                     // 503 at once (health checks and the console's files pass).
                     let in_flight = in_flight.clone();
                     move |req, srv| {
-                        let admitted = if req.path().starts_with("/v1/") {
-                            crate::overload::admit(&in_flight, max_in_flight)
+                        let ticket = if req.path().starts_with("/v1/") {
+                            crate::overload::admit(&in_flight, max_in_flight).map(Some)
                         } else {
-                            Some(crate::overload::Admitted::untracked())
+                            Some(None)
                         };
-                        let response = admitted.map(|ticket| (ticket, srv.call(req)));
+                        let response = ticket.map(|ticket| (ticket, srv.call(req)));
                         async move {
                             let Some((_ticket, response)) = response else {
                                 return Err(ApiError::Overloaded.into());

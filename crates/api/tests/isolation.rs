@@ -71,17 +71,7 @@ async fn another_organisations_ids_are_never_found(db: TestDatabase) {
         )
         .await)
     .body;
-    let member = ok(w
-        .vendor
-        .create_user(&CreateUser {
-            email: "member@north.test".into(),
-            name: String::new(),
-            password: PASSWORD.into(),
-            role: Role::Member,
-            organisation_id: Some(w.north),
-        })
-        .await);
-    let north_member = w.app.login("member@north.test").await;
+    let (member, north_member) = w.member("member@north.test").await;
     let session = match ok(north_member
         .create_session(&CreateSession {
             product_id: floating.id,

@@ -27,36 +27,8 @@ struct Floor {
 /// North has a 1-seat concurrent product and two members.
 async fn floor(db: TestDatabase) -> Floor {
     let w = world(db).await;
-    let viewer = ok(w
-        .vendor
-        .create_product(&CreateProduct {
-            code: "VIEW".into(),
-            name: "Viewer".into(),
-            seat_kind: SeatKind::Concurrent,
-            currency: "EUR".into(),
-            prices: [(Plan::Yearly, 900)].into_iter().collect(),
-            default_lease_seconds: None,
-        })
-        .await)
-    .id;
-    let licence = ok(w
-        .manager
-        .create_licence(
-            &CreateLicence {
-                product_id: viewer,
-                plan: Plan::Yearly,
-                name: "One floating seat".into(),
-                note: None,
-                quantity: 1,
-                owner_organisation_id: Some(w.north),
-                owner_user_id: None,
-                auto_renew: false,
-            },
-            None,
-        )
-        .await)
-    .body
-    .id;
+    let (viewer, licence) = w.licensed_product("VIEW", SeatKind::Concurrent, Plan::Yearly, 1).await;
+    let licence = licence.id;
     let member = |email: &str| CreateUser {
         email: email.into(),
         name: String::new(),
@@ -403,35 +375,7 @@ async fn concurrent_pools_refuse_or_queue_and_say_so_in_the_audit(db: TestDataba
 /// an ended licence shrinks its pool without anyone calling an endpoint.
 async fn the_running_jobs_reclaim_lapsed_seats_and_expire_licences(db: TestDatabase) {
     let w = world_with(db, |s| s.reaper_interval_seconds = 1).await;
-    let viewer = ok(w
-        .vendor
-        .create_product(&CreateProduct {
-            code: "VIEW".into(),
-            name: "Viewer".into(),
-            seat_kind: SeatKind::Concurrent,
-            currency: "EUR".into(),
-            prices: [(Plan::Yearly, 900)].into_iter().collect(),
-            default_lease_seconds: None,
-        })
-        .await)
-    .id;
-    let licence = ok(w
-        .manager
-        .create_licence(
-            &CreateLicence {
-                product_id: viewer,
-                plan: Plan::Yearly,
-                name: "Two floating seats".into(),
-                note: None,
-                quantity: 2,
-                owner_organisation_id: Some(w.north),
-                owner_user_id: None,
-                auto_renew: false,
-            },
-            None,
-        )
-        .await)
-    .body;
+    let (viewer, licence) = w.licensed_product("VIEW", SeatKind::Concurrent, Plan::Yearly, 2).await;
     let admin = ok(w.north_admin.me().await).id;
     // A checkout two hours ago whose client then vanished: its lease has lapsed.
     let long_ago = WriteContext {

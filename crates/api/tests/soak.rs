@@ -1,10 +1,12 @@
 //! The invariant soak: many concurrent clients run a random mix of seat
 //! operations — device registrations, heartbeats, releases and revokes on
 //! pools of capacity 1, 10 and 1000; concurrent checkouts, heartbeats and
-//! logouts; pauses and resumes of a licence — against one server (SQLite) or
-//! two server processes on one database (PostgreSQL). Afterwards, for every
-//! pool, held equals the seats and leases that exist and stays within
-//! capacity, no queued request was granted twice, and the audit chains verify.
+//! logouts; pauses and resumes of a licence; leases that lapse (the reaper
+//! reclaims them) and a licence that expires (the expiry job shrinks its pool)
+//! — against one server (SQLite) or two server processes on one database
+//! (PostgreSQL). Afterwards, for every pool, held equals the seats and leases
+//! that exist and stays within capacity, no queued request was granted twice,
+//! no lease was released twice, and the audit chains verify.
 //!
 //! CI runs a reduced soak (`SOAK_CLIENTS` × `SOAK_OPS`, 32 × 60 by default).
 //! The full one: `scripts/soak.sh` (256 clients, 10⁶ operations in all).
@@ -12,8 +14,10 @@
 mod support;
 
 use leasehold_client::{Checkout, Client, Registration};
-use leasehold_core::ids::{DeviceId, LeaseId, LicenceId, ProductId};
-use leasehold_core::values::{ApiScope, Plan, Role, SeatKind};
+use leasehold_core::access::Actor;
+use leasehold_core::ids::{DeviceId, LeaseId, ProductId};
+use leasehold_core::ports::WriteContext;
+use leasehold_core::values::{ApiScope, LicenceStatus, Plan, SeatKind};
 use leasehold_core::wire::*;
 use leasehold_store::testing::TestDatabase;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,38 +41,11 @@ impl Dice {
     }
 }
 
-async fn product(w: &World, code: &str, kind: SeatKind, seats: i64) -> (ProductId, LicenceId) {
-    let product = ok(w
-        .vendor
-        .create_product(&CreateProduct {
-            code: code.into(),
-            name: code.into(),
-            seat_kind: kind,
-            currency: "EUR".into(),
-            prices: [(Plan::Perpetual, 1)].into_iter().collect(),
-            default_lease_seconds: None,
-        })
-        .await)
-    .id;
-    let licence = CreateLicence {
-        product_id: product,
-        plan: Plan::Perpetual,
-        name: format!("{seats} seats"),
-        note: None,
-        quantity: seats,
-        owner_organisation_id: Some(w.north),
-        owner_user_id: None,
-        auto_renew: false,
-    };
-    let licence = ok(w.vendor.create_licence(&licence, None).await).body.id;
-    (product, licence)
-}
-
 async fn invariants_hold_under_a_mixed_load(db: TestDatabase) {
     let clients = env_number("SOAK_CLIENTS", 32);
     let ops = env_number("SOAK_OPS", 60);
     let postgres = db.url.starts_with("postgres");
-    let w = world(db).await;
+    let w = world_with(db, |s| s.reaper_interval_seconds = 1).await;
     let second = if postgres {
         Some(TestApp::second_process(&w.app).await)
     } else {
@@ -76,9 +53,15 @@ async fn invariants_hold_under_a_mixed_load(db: TestDatabase) {
     };
     let mut device_pools = Vec::new();
     for (code, seats) in [("one", 1), ("ten", 10), ("thousand", 1000)] {
-        device_pools.push(product(&w, code, SeatKind::Device, seats).await.0);
+        device_pools.push(
+            w.licensed_product(code, SeatKind::Device, Plan::Perpetual, seats)
+                .await
+                .0,
+        );
     }
-    let (floating, _) = product(&w, "float", SeatKind::Concurrent, 10).await;
+    let (floating, _) = w
+        .licensed_product("float", SeatKind::Concurrent, Plan::Perpetual, 10)
+        .await;
     // A licence paused and resumed under load: the 1000-seat pool's capacity
     // moves between 1000 and 1005 (never below what its at most 3 devices per
     // client can hold, so held ≤ capacity must stay true).
@@ -100,17 +83,58 @@ async fn invariants_hold_under_a_mixed_load(db: TestDatabase) {
         .await)
     .body
     .id;
-    let member = ok(w
+    // A licence of the 1000-seat pool that ends a moment into the run: its 5
+    // seats go when the expiry job (or the next change) sees it ended.
+    let expiring = ok(w
         .vendor
-        .create_user(&CreateUser {
-            email: "member@north.test".into(),
-            name: String::new(),
-            password: PASSWORD.into(),
-            role: Role::Member,
-            organisation_id: Some(w.north),
-        })
+        .create_licence(
+            &CreateLicence {
+                product_id: device_pools[2],
+                plan: Plan::Perpetual,
+                name: "ends during the run".into(),
+                note: None,
+                quantity: 5,
+                owner_organisation_id: Some(w.north),
+                owner_user_id: None,
+                auto_renew: false,
+            },
+            None,
+        )
         .await)
-    .id;
+    .body;
+    let ends = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    ok(w.vendor
+        .update_licence(
+            expiring.id,
+            &UpdateLicence {
+                ends_at: Some(ends),
+                ..Default::default()
+            },
+        )
+        .await);
+    let member = w.member("member@north.test").await.0.id;
+    // Leases of clients that vanished two hours ago: lapsed, holding 5 of the
+    // floating pool's 10 seats until a reaper (of either server) reclaims them.
+    const VANISHED: usize = 5;
+    let long_ago = WriteContext {
+        actor: Actor::SYSTEM,
+        request_id: None,
+        now: chrono::Utc::now() - chrono::Duration::hours(2),
+    };
+    for i in 0..VANISHED {
+        let checkout = leasehold_core::seat::Checkout {
+            organisation_id: w.north,
+            product_id: floating,
+            user_id: member,
+            client_id: format!("vanished-{i}"),
+        };
+        w.app
+            .state
+            .store
+            .checkout(&long_ago, &checkout)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     let key = ok(w
         .north_admin
         .create_api_key(&CreateApiKey {
@@ -218,8 +242,25 @@ async fn invariants_hold_under_a_mixed_load(db: TestDatabase) {
         total as f64 / elapsed.as_secs_f64()
     );
 
-    // Invariants, read from the database itself.
+    // The lapsed leases are reclaimed, each once, and the licence expires.
     let db = &w.app.db;
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while db.count("leases WHERE client_id LIKE 'vanished-%'").await > 0
+        || ok(w.vendor.get_licence(expiring.id).await).status != LicenceStatus::Expired
+    {
+        assert!(Instant::now() < deadline, "the reaper or the expiry job never ran");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let reclaimed = db
+        .count("audit_log WHERE action = 'lease.released' AND CAST(before AS TEXT) LIKE '%vanished-%'")
+        .await;
+    assert_eq!(reclaimed, VANISHED as i64, "each lapsed lease is reclaimed once");
+    let released_twice = db
+        .count("(SELECT object_id FROM audit_log WHERE action = 'lease.released' GROUP BY object_id HAVING COUNT(*) > 1) twice")
+        .await;
+    assert_eq!(released_twice, 0, "no lease is released twice");
+
+    // Invariants, read from the database itself.
     let miscounted = db
         .count(
             "pools p WHERE p.held <> (SELECT COUNT(*) FROM seats s WHERE s.pool_id = p.id) \

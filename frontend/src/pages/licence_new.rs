@@ -7,7 +7,7 @@ use crate::components::format::{plan_label, price_line, seat_kind_label};
 use crate::components::icons::{icon, Icon};
 use crate::components::state::{set_title, ErrorPanel, NoAccess, PageHeader, Spinner};
 use crate::components::toast::use_toasts;
-use crate::lookups;
+use crate::lookups::{self, OrganisationOptions};
 use leasehold_core::ids::{OrganisationId, ProductId, UserId};
 use leasehold_core::licence::renewable;
 use leasehold_core::values::Plan;
@@ -374,26 +374,7 @@ fn NewLicenceForm() -> impl IntoView {
                                             );
                                         }
                                     >
-                                        <option value="" prop:selected=move || organisation.get().is_none()>
-                                            "Choose an organisation…"
-                                        </option>
-                                        {move || {
-                                            orgs.with_ok(|list| {
-                                                    list.iter()
-                                                        .map(|o| {
-                                                            let id = o.id;
-                                                            view! {
-                                                                <option
-                                                                    value=id.to_string()
-                                                                    prop:selected=move || organisation.get() == Some(id)
-                                                                >
-                                                                    {o.name.clone()}
-                                                                </option>
-                                                            }
-                                                        })
-                                                        .collect_view()
-                                                })
-                                        }}
+                                        <OrganisationOptions orgs=orgs selected=organisation none_label="Choose an organisation…" />
                                     </select>
                                 </Field>
                                 <Field label="User" id="licence-user" error=user_error optional=true>

@@ -10,7 +10,7 @@ use crate::components::pills::RolePill;
 use crate::components::secret::SecretDialog;
 use crate::components::state::{set_title, EmptyState, ErrorPanel, NoAccess, PageHeader, SkeletonRows};
 use crate::components::toast::use_toasts;
-use crate::lookups;
+use crate::lookups::{self, OrganisationOptions};
 use crate::resource::{fetch, Fetch};
 use gloo_timers::future::TimeoutFuture;
 use leasehold_core::ids::{ApiKeyId, OrganisationId};
@@ -481,26 +481,7 @@ fn AddUserDialog(
         clear_field(errors, &["organisation_id", "organisation"]);
     }
                                             >
-                                                <option value="" prop:selected=move || organisation.get().is_none()>
-                                                    "Choose an organisation…"
-                                                </option>
-                                                {move || {
-                                                    orgs.with_ok(|list| {
-                                                        list.iter()
-                                                            .map(|o| {
-                                                                let id = o.id;
-                                                                view! {
-                                                                    <option
-                                                                        value=id.to_string()
-                                                                        prop:selected=move || organisation.get() == Some(id)
-                                                                    >
-                                                                        {o.name.clone()}
-                                                                    </option>
-                                                                }
-                                                            })
-                                                            .collect_view()
-                                                    })
-                                                }}
+                                                <OrganisationOptions orgs=orgs selected=organisation none_label="Choose an organisation…" />
                                             </select>
                                         </Field>
                                     }
@@ -918,14 +899,7 @@ fn CreateKeyDialog(
         clear_field(errors, &["organisation_id", "organisation"]);
     }
                                         >
-                                            <option value="">"Vendor-wide (every organisation)"</option>
-                                            {move || {
-                                                orgs.with_ok(|list| {
-                                                    list.iter()
-                                                        .map(|o| view! { <option value=o.id.to_string()>{o.name.clone()}</option> })
-                                                        .collect_view()
-                                                })
-                                            }}
+                                            <OrganisationOptions orgs=orgs selected=organisation none_label="Vendor-wide (every organisation)" />
                                         </select>
                                     </Field>
                                 }

@@ -38,10 +38,10 @@ impl TestApp {
         Self { base, state, db }
     }
 
-    /// A second server process on the same database: its own state, pools and reaper.
+    /// A second server process on the same database, with the first one's
+    /// settings: its own state, pools and reaper.
     pub async fn second_process(first: &TestApp) -> SecondApp {
-        let url = secrecy::ExposeSecret::expose_secret(&first.state.settings.database_url).to_owned();
-        let state = build_state(Settings::for_database(&url))
+        let state = build_state(Settings::clone(&first.state.settings))
             .await
             .unwrap_or_else(|e| panic!("state: {e}"));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
@@ -152,6 +152,57 @@ pub async fn world_with(db: TestDatabase, tweak: impl FnOnce(&mut Settings)) -> 
         north,
         south,
         product: product.id,
+    }
+}
+
+impl World {
+    /// A product of `kind` priced for `plan`, and a licence of `seats` on that
+    /// plan for north, both created by the vendor.
+    pub async fn licensed_product(
+        &self,
+        code: &str,
+        kind: SeatKind,
+        plan: Plan,
+        seats: i64,
+    ) -> (ProductId, LicenceView) {
+        let product = ok(self
+            .vendor
+            .create_product(&CreateProduct {
+                code: code.into(),
+                name: code.into(),
+                seat_kind: kind,
+                currency: "EUR".into(),
+                prices: [(plan, 900)].into_iter().collect(),
+                default_lease_seconds: None,
+            })
+            .await)
+        .id;
+        let licence = CreateLicence {
+            product_id: product,
+            plan,
+            name: format!("{seats} seats"),
+            note: None,
+            quantity: seats,
+            owner_organisation_id: Some(self.north),
+            owner_user_id: None,
+            auto_renew: false,
+        };
+        (product, ok(self.vendor.create_licence(&licence, None).await).body)
+    }
+
+    /// A member of north (created by the vendor), and a client signed in as them.
+    pub async fn member(&self, email: &str) -> (UserView, Client) {
+        let user = ok(self
+            .vendor
+            .create_user(&CreateUser {
+                email: email.into(),
+                name: String::new(),
+                password: PASSWORD.into(),
+                role: Role::Member,
+                organisation_id: Some(self.north),
+            })
+            .await);
+        (user, self.app.login(email).await)
     }
 }
 
