@@ -378,23 +378,7 @@ async fn the_running_jobs_reclaim_lapsed_seats_and_expire_licences(db: TestDatab
     let (viewer, licence) = w.licensed_product("VIEW", SeatKind::Concurrent, Plan::Yearly, 2).await;
     let admin = ok(w.north_admin.me().await).id;
     // A checkout two hours ago whose client then vanished: its lease has lapsed.
-    let long_ago = WriteContext {
-        actor: Actor::SYSTEM,
-        request_id: None,
-        now: chrono::Utc::now() - Duration::hours(2),
-    };
-    let checkout = leasehold_core::seat::Checkout {
-        organisation_id: w.north,
-        product_id: viewer,
-        user_id: admin,
-        client_id: "vanished-tab".into(),
-    };
-    w.app
-        .state
-        .store
-        .checkout(&long_ago, &checkout)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    w.lapsed_lease(viewer, admin, "vanished-tab").await;
     let world = &w;
     let pool_of = move || async move {
         ok(world

@@ -14,9 +14,7 @@
 mod support;
 
 use leasehold_client::{Checkout, Client, Registration};
-use leasehold_core::access::Actor;
 use leasehold_core::ids::{DeviceId, LeaseId, ProductId};
-use leasehold_core::ports::WriteContext;
 use leasehold_core::values::{ApiScope, LicenceStatus, Plan, SeatKind};
 use leasehold_core::wire::*;
 use leasehold_store::testing::TestDatabase;
@@ -71,43 +69,10 @@ async fn invariants_hold_under_a_mixed_load(db: TestDatabase) {
     // A licence paused and resumed under load: the 1000-seat pool's capacity
     // moves between 1000 and 1005 (never below what its at most 3 devices per
     // client can hold, so held ≤ capacity must stay true).
-    let extra = ok(w
-        .vendor
-        .create_licence(
-            &CreateLicence {
-                product_id: device_pools[2],
-                plan: Plan::Perpetual,
-                name: "paused now and then".into(),
-                note: None,
-                quantity: 5,
-                owner_organisation_id: Some(w.north),
-                owner_user_id: None,
-                auto_renew: false,
-            },
-            None,
-        )
-        .await)
-    .body
-    .id;
+    let extra = w.licence(device_pools[2], Plan::Perpetual, 5).await.id;
     // A licence of the 1000-seat pool that ends a moment into the run: its 5
     // seats go when the expiry job (or the next change) sees it ended.
-    let expiring = ok(w
-        .vendor
-        .create_licence(
-            &CreateLicence {
-                product_id: device_pools[2],
-                plan: Plan::Perpetual,
-                name: "ends during the run".into(),
-                note: None,
-                quantity: 5,
-                owner_organisation_id: Some(w.north),
-                owner_user_id: None,
-                auto_renew: false,
-            },
-            None,
-        )
-        .await)
-    .body;
+    let expiring = w.licence(device_pools[2], Plan::Perpetual, 5).await;
     let ends = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
     ok(w.vendor
         .update_licence(
@@ -122,24 +87,8 @@ async fn invariants_hold_under_a_mixed_load(db: TestDatabase) {
     // Leases of clients that vanished two hours ago: lapsed, holding 5 of the
     // floating pool's 10 seats until a reaper (of either server) reclaims them.
     const VANISHED: usize = 5;
-    let long_ago = WriteContext {
-        actor: Actor::SYSTEM,
-        request_id: None,
-        now: chrono::Utc::now() - chrono::Duration::hours(2),
-    };
     for i in 0..VANISHED {
-        let checkout = leasehold_core::seat::Checkout {
-            organisation_id: w.north,
-            product_id: floating,
-            user_id: member,
-            client_id: format!("vanished-{i}"),
-        };
-        w.app
-            .state
-            .store
-            .checkout(&long_ago, &checkout)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        w.lapsed_lease(floating, member, &format!("vanished-{i}")).await;
     }
     let key = ok(w
         .north_admin

@@ -6,7 +6,9 @@ use leasehold_api::config::Settings;
 use leasehold_api::service::accounts::create_user_as_system;
 use leasehold_api::startup::{build_state, Application};
 use leasehold_client::{Client, ClientError};
-use leasehold_core::ids::{OrganisationId, ProductId};
+use leasehold_core::access::Actor;
+use leasehold_core::ids::{OrganisationId, ProductId, UserId};
+use leasehold_core::ports::WriteContext;
 use leasehold_core::values::{Plan, Role, SeatKind};
 use leasehold_core::wire::*;
 use leasehold_store::testing::TestDatabase;
@@ -177,6 +179,11 @@ impl World {
             })
             .await)
         .id;
+        (product, self.licence(product, plan, seats).await)
+    }
+
+    /// A licence of `seats` of `product` on `plan` for north, created by the vendor.
+    pub async fn licence(&self, product: ProductId, plan: Plan, seats: i64) -> LicenceView {
         let licence = CreateLicence {
             product_id: product,
             plan,
@@ -187,7 +194,29 @@ impl World {
             owner_user_id: None,
             auto_renew: false,
         };
-        (product, ok(self.vendor.create_licence(&licence, None).await).body)
+        ok(self.vendor.create_licence(&licence, None).await).body
+    }
+
+    /// A lease of north's pool of `product` checked out two hours ago by a
+    /// client that then vanished: lapsed, holding its seat until reclaimed.
+    pub async fn lapsed_lease(&self, product: ProductId, user: UserId, client_id: &str) {
+        let long_ago = WriteContext {
+            actor: Actor::SYSTEM,
+            request_id: None,
+            now: chrono::Utc::now() - chrono::Duration::hours(2),
+        };
+        let checkout = leasehold_core::seat::Checkout {
+            organisation_id: self.north,
+            product_id: product,
+            user_id: user,
+            client_id: client_id.into(),
+        };
+        self.app
+            .state
+            .store
+            .checkout(&long_ago, &checkout)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// A member of north (created by the vendor), and a client signed in as them.
