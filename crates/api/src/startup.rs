@@ -93,14 +93,18 @@ impl Application {
                     // 503 at once (health checks and the console's files pass).
                     let in_flight = in_flight.clone();
                     move |req, srv| {
-                        let ticket = if req.path().starts_with("/v1/") {
-                            crate::overload::admit(&in_flight, max_in_flight).map(Some)
+                        let counted = req.path().starts_with("/v1/");
+                        let ticket = if counted {
+                            crate::overload::admit(&in_flight, max_in_flight)
                         } else {
-                            Some(None)
+                            None
                         };
-                        let response = ticket.map(|ticket| (ticket, srv.call(req)));
+                        let refused = counted && ticket.is_none();
+                        let response = (!refused).then(|| srv.call(req));
                         async move {
-                            let Some((_ticket, response)) = response else {
+                            // The ticket is held until the response is ready.
+                            let _ticket = ticket;
+                            let Some(response) = response else {
                                 return Err(ApiError::Overloaded.into());
                             };
                             response.await
