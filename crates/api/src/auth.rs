@@ -31,7 +31,7 @@ const ACCESS_AUDIENCE: &str = "leasehold-console";
 pub const SEAT_AUDIENCE: &str = "leasehold-seat";
 
 /// The claims of a console access token.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct AccessClaims {
     sub: UserId,
     sid: AuthSessionId,
@@ -51,6 +51,59 @@ pub struct Tokens {
     decoding: DecodingKey,
     public_x: String,
     access_ttl_seconds: i64,
+    verified_access: Verified<AccessClaims>,
+    verified_seats: Verified<SeatClaims>,
+    verified_sessions: Verified<SessionClaims>,
+}
+
+/// How many verified tokens of each kind a node remembers.
+const VERIFIED_CAPACITY: usize = 65_536;
+
+/// Tokens this node has verified already, by SHA-256 of the whole token: a
+/// signature that verified once verifies again, so a token sent again (every
+/// request of a console session, every online check of a seat) costs a hash
+/// and a lookup instead of an Ed25519 verification. Only the signature is
+/// remembered: a remembered token is accepted only while it has not expired
+/// (a token near or past its expiry is verified in full, which tells why it
+/// fails), and whatever the caller checks after the signature — a live
+/// session, a held seat, a blocked device — is still checked every time.
+struct Verified<C> {
+    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], C>>,
+}
+
+impl<C: Clone> Verified<C> {
+    fn new() -> Self {
+        Self {
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// `token`'s claims from memory, or from `verify` (remembered when it passes).
+    fn get_or_verify(
+        &self,
+        token: &str,
+        expires: impl Fn(&C) -> i64,
+        verify: impl FnOnce() -> Result<C, jsonwebtoken::errors::Error>,
+    ) -> Result<C, jsonwebtoken::errors::Error> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let now = Utc::now().timestamp();
+        if let Ok(entries) = self.entries.lock() {
+            if let Some(claims) = entries.get(&digest).filter(|claims| expires(claims) > now) {
+                return Ok(claims.clone());
+            }
+        }
+        let claims = verify()?;
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= VERIFIED_CAPACITY {
+                entries.retain(|_, claims| expires(claims) > now);
+                if entries.len() >= VERIFIED_CAPACITY / 2 {
+                    entries.clear();
+                }
+            }
+            entries.insert(digest, claims.clone());
+        }
+        Ok(claims)
+    }
 }
 
 impl Tokens {
@@ -69,6 +122,9 @@ impl Tokens {
             decoding: DecodingKey::from_ed_components(&public_x).map_err(ApiError::internal)?,
             public_x,
             access_ttl_seconds,
+            verified_access: Verified::new(),
+            verified_seats: Verified::new(),
+            verified_sessions: Verified::new(),
         })
     }
 
@@ -128,20 +184,28 @@ impl Tokens {
 
     /// Checks a session token's signature, issuer, audience and expiry.
     pub fn verify_session(&self, token: &str) -> Result<SessionClaims, jsonwebtoken::errors::Error> {
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[SEAT_AUDIENCE]);
-        validation.leeway = 0;
-        jsonwebtoken::decode::<SessionClaims>(token, &self.decoding, &validation).map(|data| data.claims)
+        self.verified_sessions
+            .get_or_verify(token, |claims| claims.exp, || self.decode(token, SEAT_AUDIENCE, 0))
     }
 
     /// Checks a seat token's signature, issuer, audience and expiry.
     pub fn verify_seat(&self, token: &str) -> Result<SeatClaims, jsonwebtoken::errors::Error> {
+        self.verified_seats
+            .get_or_verify(token, |claims| claims.exp, || self.decode(token, SEAT_AUDIENCE, 0))
+    }
+
+    /// Checks a token's signature, issuer, audience and expiry (give or take `leeway` seconds).
+    fn decode<C: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        audience: &str,
+        leeway: u64,
+    ) -> Result<C, jsonwebtoken::errors::Error> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[SEAT_AUDIENCE]);
-        validation.leeway = 0;
-        jsonwebtoken::decode::<SeatClaims>(token, &self.decoding, &validation).map(|data| data.claims)
+        validation.set_audience(&[audience]);
+        validation.leeway = leeway;
+        jsonwebtoken::decode::<C>(token, &self.decoding, &validation).map(|data| data.claims)
     }
 
     /// The published keys (today one; rotation adds the next beside it).
@@ -159,12 +223,8 @@ impl Tokens {
     }
 
     fn verify_access(&self, token: &str) -> Result<AccessClaims, ApiError> {
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[ACCESS_AUDIENCE]);
-        validation.leeway = 5;
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)
-            .map(|data| data.claims)
+        self.verified_access
+            .get_or_verify(token, |claims| claims.exp, || self.decode(token, ACCESS_AUDIENCE, 5))
             .map_err(|_| ApiError::Unauthorized("the access token is invalid or expired"))
     }
 }
@@ -301,6 +361,39 @@ mod tests {
             .await
             .unwrap_or(true));
         assert!(!verify_password("anything".into(), None).await.unwrap_or(true));
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_until_it_expires() {
+        let cache = Verified::<i64>::new();
+        let verifications = std::cell::Cell::new(0);
+        let verify = |exp: i64| {
+            verifications.set(verifications.get() + 1);
+            Ok(exp)
+        };
+        let live = Utc::now().timestamp() + 60;
+        for _ in 0..3 {
+            assert_eq!(
+                cache.get_or_verify("live", |exp| *exp, || verify(live)).ok(),
+                Some(live)
+            );
+        }
+        assert_eq!(verifications.get(), 1, "verified once, then remembered");
+        // One that has expired is verified again every time (and fails there).
+        let expired = Utc::now().timestamp() - 1;
+        for _ in 0..2 {
+            assert!(cache.get_or_verify("expired", |exp| *exp, || verify(expired)).is_ok());
+        }
+        assert_eq!(verifications.get(), 3);
+        // A token that fails is not remembered.
+        let bad = || Err(jsonwebtoken::errors::ErrorKind::InvalidSignature.into());
+        assert!(cache.get_or_verify("forged", |exp| *exp, bad).is_err());
+        assert!(cache.get_or_verify("forged", |exp| *exp, bad).is_err());
+        assert_eq!(
+            cache.get_or_verify("forged", |exp| *exp, || verify(live)).ok(),
+            Some(live)
+        );
+        assert_eq!(verifications.get(), 4);
     }
 
     #[test]

@@ -1124,18 +1124,16 @@ impl Store for Engine {
     }
 
     async fn seat(&self, id: SeatId) -> Result<Option<(leasehold_core::seat::Seat, leasehold_core::seat::Device)>, StoreError> {
-        let seat: Option<SeatRow> = sqlx::query_as(&format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.id = $1"))
-            .bind(id.as_uuid())
-            .fetch_optional(self.reader())
-            .await
-            .map_err(backend)?;
-        let Some(seat) = seat else { return Ok(None) };
-        let device: DeviceRow = sqlx::query_as(&format!("SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.id = $1"))
-            .bind(seat.device_id)
-            .fetch_one(self.reader())
-            .await
-            .map_err(backend)?;
-        Ok(Some((seat.into(), device.into())))
+        // One read: every online validation of a device's token asks this.
+        let row: Option<SeatHolderRow> = sqlx::query_as(&format!(
+            "SELECT {SEAT_COLUMNS}, d.organisation_id, d.fingerprint, d.name, d.created_at, d.last_seen_at, d.blocked_at \
+             FROM seats s JOIN devices d ON d.id = s.device_id WHERE s.id = $1"
+        ))
+        .bind(id.as_uuid())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(backend)?;
+        Ok(row.map(Into::into))
     }
 
     async fn seats_held_by_licence(&self, id: LicenceId) -> Result<u64, StoreError> {
@@ -1224,9 +1222,23 @@ impl Store for Engine {
         user: Option<UserId>,
         activity: bool,
     ) -> Result<Option<(leasehold_core::seat::Lease, leasehold_core::seat::Pool)>, StoreError> {
-        let now = ctx.now;
-        self.write(move |conn| Box::pin(renew_visible(conn, organisation, lease, user, now, activity)))
-            .await
+        // The lease's pool, read before the write: whether the caller's
+        // organisation holds the lease, and the settings a renewal follows (a
+        // change of them racing a heartbeat applies from the next one). The
+        // write itself is one conditional update.
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT {POOL_COLUMNS} FROM leases e JOIN pools p ON p.id = e.pool_id WHERE e.id = "
+        ));
+        qb.push_bind(lease.as_uuid());
+        push_visibility(&mut qb, Visibility::Organisation(organisation), "p.organisation_id", None);
+        let row: Option<PoolRow> = qb.build_query_as().fetch_optional(self.reader()).await.map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let pool: leasehold_core::seat::Pool = row.try_into()?;
+        let (now, settings, user) = (ctx.now, pool.lease, user.map(|user| user.as_uuid()));
+        let renewed = self
+            .write(move |conn| Box::pin(async move { renew(conn, lease.as_uuid(), user, &settings, now, activity).await }))
+            .await?;
+        Ok(renewed.map(|lease| (lease, pool)))
     }
 
     #[tracing::instrument(skip_all)]

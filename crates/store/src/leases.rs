@@ -38,16 +38,16 @@ async fn lease_audit(
     record_audit(conn, ctx, pool, action, "lease", lease.id.as_uuid(), Some(before), Some(after)).await
 }
 
-/// After [`take_seat`] succeeded: the lease row, its event and its audit entry.
+/// After [`take_seat`] succeeded (`pool` as it left it): the lease row, its event and its audit entry.
 async fn grant_lease(
     conn: &mut Conn,
     ctx: &WriteContext,
-    pool_id: Uuid,
+    pool: Pool,
     user: Uuid,
     client: &str,
     why: &str,
 ) -> Result<(Lease, Pool), StoreError> {
-    let pool = load_pool(conn, pool_id).await?;
+    let pool_id = pool.id.as_uuid();
     let licence = pick_licence(conn, &pool, ctx.now).await?;
     let settings = pool.lease;
     let lease = Lease {
@@ -98,12 +98,7 @@ async fn free_lease(conn: &mut Conn, ctx: &WriteContext, lease: &Lease, reason: 
     if deleted != 1 {
         return Err(StoreError::Stale);
     }
-    sqlx::query("UPDATE pools SET held = held - 1 WHERE id = $1")
-        .bind(lease.pool_id.as_uuid())
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-    let pool = load_pool(conn, lease.pool_id.as_uuid()).await?;
+    let pool = give_back_seat(conn, lease.pool_id.as_uuid()).await?;
     record_usage(conn, ctx, &pool, "seat_released", Some(lease.user_id.as_uuid()), Some(reason.as_str())).await?;
     let after = serde_json::json!({"reason": reason.as_str(), "held": pool.held});
     lease_audit(conn, ctx, &pool, "lease.released", lease, after).await?;
@@ -121,10 +116,8 @@ async fn grant_next_lease_request(conn: &mut Conn, ctx: &WriteContext, pool_id: 
     .await
     .map_err(backend)?;
     let Some((request, user, client)) = next else { return Ok(false) };
-    if !take_seat(conn, pool_id).await? {
-        return Ok(false);
-    }
-    let (lease, pool) = grant_lease(conn, ctx, pool_id, user, &client, "queue").await?;
+    let Some(pool) = take_seat(conn, pool_id).await? else { return Ok(false) };
+    let (lease, pool) = grant_lease(conn, ctx, pool, user, &client, "queue").await?;
     sqlx::query("UPDATE lease_requests SET state = 'granted', resolved_at = $2, lease_id = $3 WHERE id = $1")
         .bind(request)
         .bind(ctx.now)
@@ -151,51 +144,33 @@ async fn lease_queue_position(conn: &mut Conn, pool: Uuid, requested_at: DateTim
     Ok(u64::try_from(ahead).unwrap_or_default())
 }
 
-/// Renews `lease` at `now` (and its idle deadline when `activity`); false when it
-/// is no longer live.
-async fn renew(conn: &mut Conn, lease: &Lease, settings: &LeaseSettings, now: DateTime<Utc>, activity: bool) -> Result<bool, StoreError> {
-    let idle = if activity { settings.idle_expires_at(now) } else { lease.idle_expires_at };
-    let activity_at = if activity { now } else { lease.last_activity_at };
-    let renewed = sqlx::query(
-        "UPDATE leases SET last_heartbeat_at = $2, expires_at = $3, last_activity_at = $4, idle_expires_at = $5, \
-         released_at = NULL, linger_until = NULL \
-         WHERE id = $1 AND expires_at > $2 AND (idle_expires_at IS NULL OR idle_expires_at > $2) \
-         AND (linger_until IS NULL OR linger_until > $2)",
-    )
-    .bind(lease.id.as_uuid())
-    .bind(now)
-    .bind(settings.expires_at(now))
-    .bind(activity_at)
-    .bind(idle)
-    .execute(&mut *conn)
-    .await
-    .map_err(backend)?
-    .rows_affected();
-    Ok(renewed == 1)
-}
-
-/// Renews a lease of `organisation` (held by `user`, when given); `None` when it
-/// is not found or no longer live.
-async fn renew_visible(
+/// Renews lease `id` at `now` (and its idle deadline when `activity`) when it
+/// is still live and, if `user` is given, held by `user`: one conditional
+/// update that answers with the renewed lease, or `None`.
+async fn renew(
     conn: &mut Conn,
-    organisation: OrganisationId,
-    lease: LeaseId,
-    user: Option<UserId>,
+    id: Uuid,
+    user: Option<Uuid>,
+    settings: &LeaseSettings,
     now: DateTime<Utc>,
     activity: bool,
-) -> Result<Option<(Lease, Pool)>, StoreError> {
-    let (current, pool) = match visible_lease(conn, Visibility::Organisation(organisation), lease.as_uuid()).await {
-        Ok(found) => found,
-        Err(StoreError::Domain(DomainError::NotFound(_))) => return Ok(None),
-        Err(error) => return Err(error),
-    };
-    if user.is_some_and(|user| user != current.user_id) {
-        return Ok(None);
+) -> Result<Option<Lease>, StoreError> {
+    let mut qb = QueryBuilder::<Db>::new("UPDATE leases SET last_heartbeat_at = ");
+    qb.push_bind(now).push(", expires_at = ").push_bind(settings.expires_at(now));
+    if activity {
+        qb.push(", last_activity_at = ").push_bind(now);
+        qb.push(", idle_expires_at = ").push_bind(settings.idle_expires_at(now));
     }
-    if !renew(conn, &current, &pool.lease, now, activity).await? {
-        return Ok(None);
+    qb.push(", released_at = NULL, linger_until = NULL WHERE id = ").push_bind(id);
+    qb.push(" AND expires_at > ").push_bind(now);
+    qb.push(" AND (idle_expires_at IS NULL OR idle_expires_at > ").push_bind(now).push(")");
+    qb.push(" AND (linger_until IS NULL OR linger_until > ").push_bind(now).push(")");
+    if let Some(user) = user {
+        qb.push(" AND user_id = ").push_bind(user);
     }
-    Ok(load_lease(conn, lease.as_uuid()).await?.map(|lease| (lease, pool)))
+    qb.push(" RETURNING ").push(LEASE_COLUMNS.replace("e.", ""));
+    let row: Option<LeaseRow> = qb.build_query_as().fetch_optional(&mut *conn).await.map_err(backend)?;
+    Ok(row.map(Into::into))
 }
 
 async fn checkout_lease(conn: &mut Conn, ctx: &WriteContext, c: &Checkout) -> Result<CheckoutOutcome, StoreError> {
@@ -214,8 +189,7 @@ async fn checkout_lease(conn: &mut Conn, ctx: &WriteContext, c: &Checkout) -> Re
     if let Some(existing) = existing {
         let existing: Lease = existing.into();
         // The same member from the same client keeps its seat (a lingering one comes back).
-        if renew(conn, &existing, &pool.lease, ctx.now, true).await? {
-            let lease = load_lease(conn, existing.id.as_uuid()).await?.ok_or(StoreError::Stale)?;
+        if let Some(lease) = renew(conn, existing.id.as_uuid(), None, &pool.lease, ctx.now, true).await? {
             return Ok(CheckoutOutcome::Granted { lease, pool, new: false });
         }
         // It lapsed and the reaper has not come by yet: reclaim it now, then ask anew.
@@ -243,8 +217,9 @@ async fn checkout_lease(conn: &mut Conn, ctx: &WriteContext, c: &Checkout) -> Re
             return Ok(CheckoutOutcome::Queued { request_id: request.into(), position });
         }
     }
-    if queue == 0 && take_seat(conn, pool_id).await? {
-        let (lease, pool) = grant_lease(conn, ctx, pool_id, user, &c.client_id, "checkout").await?;
+    let taken = if queue == 0 { take_seat(conn, pool_id).await? } else { None };
+    if let Some(pool) = taken {
+        let (lease, pool) = grant_lease(conn, ctx, pool, user, &c.client_id, "checkout").await?;
         return Ok(CheckoutOutcome::Granted { lease, pool, new: true });
     }
     let pool = load_pool(conn, pool_id).await?;

@@ -416,6 +416,34 @@ impl From<SeatRow> for leasehold_core::seat::Seat {
     }
 }
 
+/// A seat and the device holding it, in one row (the device's id is the seat's `device_id`).
+#[derive(Debug, FromRow)]
+pub(crate) struct SeatHolderRow {
+    #[sqlx(flatten)]
+    pub seat: SeatRow,
+    pub organisation_id: Uuid,
+    pub fingerprint: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub blocked_at: Option<DateTime<Utc>>,
+}
+
+impl From<SeatHolderRow> for (leasehold_core::seat::Seat, leasehold_core::seat::Device) {
+    fn from(row: SeatHolderRow) -> Self {
+        let device = DeviceRow {
+            id: row.seat.device_id,
+            organisation_id: row.organisation_id,
+            fingerprint: row.fingerprint,
+            name: row.name,
+            created_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+            blocked_at: row.blocked_at,
+        };
+        (row.seat.into(), device.into())
+    }
+}
+
 #[derive(Debug, FromRow)]
 pub(crate) struct DeviceSeatRow {
     #[sqlx(flatten)]

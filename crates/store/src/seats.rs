@@ -380,19 +380,38 @@ async fn notice_expiring(conn: &mut Conn, ctx: &WriteContext, limit: u32) -> Res
 }
 
 /// The atomic check-and-take: one conditional update, never read-then-write.
-async fn take_seat(conn: &mut Conn, pool: Uuid) -> Result<bool, StoreError> {
-    let taken = sqlx::query("UPDATE pools SET held = held + 1 WHERE id = $1 AND held < capacity")
+/// The pool as the update left it when a seat was taken, `None` when none was free.
+async fn take_seat(conn: &mut Conn, pool: Uuid) -> Result<Option<Pool>, StoreError> {
+    static TAKE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "UPDATE pools SET held = held + 1 WHERE id = $1 AND held < capacity RETURNING {}",
+            POOL_COLUMNS.replace("p.", "")
+        )
+    });
+    let row: Option<PoolRow> = sqlx::query_as(&TAKE)
         .bind(pool)
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await
-        .map_err(backend)?
-        .rows_affected();
-    Ok(taken == 1)
+        .map_err(backend)?;
+    row.map(TryInto::try_into).transpose()
 }
 
-/// After [`take_seat`] succeeded: the seat row, its event and its audit entry.
-async fn grant_seat(conn: &mut Conn, ctx: &WriteContext, pool_id: Uuid, device: Uuid, why: &str) -> Result<(Seat, Pool), StoreError> {
-    let pool = load_pool(conn, pool_id).await?;
+/// Gives a seat back to the pool: the pool as the update left it.
+async fn give_back_seat(conn: &mut Conn, pool: Uuid) -> Result<Pool, StoreError> {
+    static GIVE_BACK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("UPDATE pools SET held = held - 1 WHERE id = $1 RETURNING {}", POOL_COLUMNS.replace("p.", ""))
+    });
+    let row: PoolRow = sqlx::query_as(&GIVE_BACK)
+        .bind(pool)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+    row.try_into()
+}
+
+/// After [`take_seat`] succeeded (`pool` as it left it): the seat row, its event and its audit entry.
+async fn grant_seat(conn: &mut Conn, ctx: &WriteContext, pool: Pool, device: Uuid, why: &str) -> Result<(Seat, Pool), StoreError> {
+    let pool_id = pool.id.as_uuid();
     let licence = pick_licence(conn, &pool, ctx.now).await?;
     let seat = Seat {
         id: leasehold_core::ids::SeatId::from_uuid(Uuid::now_v7()),
@@ -448,12 +467,7 @@ async fn free_seat(conn: &mut Conn, ctx: &WriteContext, seat: &Seat, reason: Rel
     if deleted != 1 {
         return Err(StoreError::Stale);
     }
-    sqlx::query("UPDATE pools SET held = held - 1 WHERE id = $1")
-        .bind(seat.pool_id.as_uuid())
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-    let pool = load_pool(conn, seat.pool_id.as_uuid()).await?;
+    let pool = give_back_seat(conn, seat.pool_id.as_uuid()).await?;
     let device = seat.device_id.as_uuid();
     record_usage(conn, ctx, &pool, "seat_released", Some(device), Some(reason.as_str())).await?;
     let before = serde_json::json!({"seat_id": seat.id, "device_id": device, "licence_id": seat.licence_id});
@@ -493,10 +507,8 @@ async fn grant_waiting(conn: &mut Conn, ctx: &WriteContext, pool_id: Uuid) -> Re
         .await
         .map_err(backend)?;
         if let Some((request, device)) = next {
-            if !take_seat(conn, pool_id).await? {
-                return Ok(());
-            }
-            let (seat, pool) = grant_seat(conn, ctx, pool_id, device, "queue").await?;
+            let Some(pool) = take_seat(conn, pool_id).await? else { return Ok(()) };
+            let (seat, pool) = grant_seat(conn, ctx, pool, device, "queue").await?;
             settle_request(conn, ctx, &pool, request, device, &seat, "seat_request.granted").await?;
             continue;
         }
@@ -614,8 +626,9 @@ async fn register(conn: &mut Conn, ctx: &WriteContext, reg: &DeviceRegistration,
         .fetch_one(&mut *conn)
         .await
         .map_err(backend)?;
-    if queue == 0 && take_seat(conn, pool.id.as_uuid()).await? {
-        let (seat, pool) = grant_seat(conn, ctx, pool.id.as_uuid(), device_id, "registration").await?;
+    let taken = if queue == 0 { take_seat(conn, pool.id.as_uuid()).await? } else { None };
+    if let Some(pool) = taken {
+        let (seat, pool) = grant_seat(conn, ctx, pool, device_id, "registration").await?;
         if let Some(claim) = claim {
             // The key names the seat it granted.
             sqlx::query("UPDATE idempotency_keys SET resource_id = $3 WHERE scope = $1 AND key = $2")
@@ -792,14 +805,14 @@ async fn decide(conn: &mut Conn, ctx: &WriteContext, vis: Visibility, id: Uuid, 
     let device = request.request.device_id.as_uuid();
     match decision {
         Decision::Approve => {
-            if !take_seat(conn, pool_id).await? {
+            let Some(pool) = take_seat(conn, pool_id).await? else {
                 return Err(DomainError::Conflict {
                     code: "seat_unavailable",
                     message: "no seat is free: revoke a device, reallocate a seat or add seats".into(),
                 }
                 .into());
-            }
-            let (seat, pool) = grant_seat(conn, ctx, pool_id, device, "approval").await?;
+            };
+            let (seat, pool) = grant_seat(conn, ctx, pool, device, "approval").await?;
             settle_request(conn, ctx, &pool, id, device, &seat, "seat_request.approved").await
         }
         Decision::Reject => {
@@ -828,15 +841,15 @@ async fn reallocate(conn: &mut Conn, ctx: &WriteContext, vis: Visibility, id: Uu
         .map_err(backend)?;
     let seat: Seat = seat.ok_or_else(|| not_found("seat of that device in this pool"))?.into();
     free_seat(conn, ctx, &seat, ReleaseReason::Reallocated).await?;
-    if !take_seat(conn, pool_id).await? {
+    let Some(pool) = take_seat(conn, pool_id).await? else {
         return Err(DomainError::Conflict {
             code: "pool_over_capacity",
             message: "the pool holds more seats than its licences allow; revoke instead of reallocating".into(),
         }
         .into());
-    }
+    };
     let device = request.request.device_id.as_uuid();
-    let (granted, pool) = grant_seat(conn, ctx, pool_id, device, "reallocation").await?;
+    let (granted, pool) = grant_seat(conn, ctx, pool, device, "reallocation").await?;
     settle_request(conn, ctx, &pool, id, device, &granted, "seat_request.reallocated").await
 }
 

@@ -216,8 +216,14 @@ async fn a_lapsed_lease_is_reaped_and_handed_to_the_queue(db: TestDatabase) {
         CheckoutOutcome::Queued { .. }
     ));
     let settings = LeaseSettings::DEFAULT;
-    // A heartbeat inside the lease renews it.
+    // A heartbeat inside the lease renews it, but only the holder's (or its
+    // organisation's integration's): not another member's, not another organisation's.
     let beat = f.t0 + Duration::seconds(settings.lease_seconds / 2);
+    let elsewhere = OrganisationId::from_uuid(Uuid::now_v7());
+    for (org, user) in [(f.org, Some(f.users[1])), (elsewhere, None)] {
+        let renewed = f.store.renew_lease(&at(beat), org, lease, user, false).await;
+        assert!(renewed.unwrap_or_else(|e| panic!("{e}")).is_none());
+    }
     let renewed = f
         .store
         .renew_lease(&at(beat), f.org, lease, Some(f.users[0]), false)
@@ -332,12 +338,25 @@ async fn admins_force_release_and_idle_leases_are_reclaimed(db: TestDatabase) {
     );
     // Heartbeats without activity keep the lease alive, but not past the idle timeout.
     let beat = f.t0 + Duration::seconds(400);
-    assert!(f
-        .store
-        .renew_lease(&at(beat), f.org, idler, None, false)
-        .await
-        .unwrap_or_default()
-        .is_some());
+    let renewed = f.store.renew_lease(&at(beat), f.org, idler, None, false).await;
+    let renewed = renewed.unwrap_or_default().map(|(lease, _)| lease);
+    let micros = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_micros());
+    assert_eq!(
+        renewed.as_ref().map(|l| micros(l.idle_expires_at)),
+        Some(micros(idle.idle_expires_at(f.t0)))
+    );
+    assert_eq!(
+        renewed.map(|l| micros(Some(l.last_heartbeat_at))),
+        Some(micros(Some(beat)))
+    );
+    // One that reports activity moves its idle deadline on, and outlives the idler.
+    let active = lease_of(&f.checkout(0, "tablet", f.t0).await);
+    let renewed = f.store.renew_lease(&at(beat), f.org, active, None, true).await;
+    let renewed = renewed.unwrap_or_default().map(|(lease, _)| lease);
+    assert_eq!(
+        renewed.map(|l| micros(l.idle_expires_at)),
+        Some(micros(idle.idle_expires_at(beat)))
+    );
     assert_eq!(
         f.store
             .reap_leases(&at(f.t0 + Duration::seconds(601)), 10)
@@ -346,7 +365,7 @@ async fn admins_force_release_and_idle_leases_are_reclaimed(db: TestDatabase) {
         1
     );
     assert_eq!(f.release_reasons().await, ["forced", "idle"]);
-    assert_eq!(f.pool().await.pool.held, 0);
+    assert_eq!(f.holders().await, [f.users[0]], "the active one holds on");
 }
 
 async fn reapers_in_two_processes_reclaim_each_of_60_leases_once(db: TestDatabase) {
