@@ -69,12 +69,15 @@ const VERIFIED_CAPACITY: usize = 65_536;
 /// session, a held seat, a blocked device — is still checked every time.
 struct Verified<C> {
     entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], C>>,
+    /// The claims' expiry (seconds since the epoch).
+    expires: fn(&C) -> i64,
 }
 
 impl<C: Clone> Verified<C> {
-    fn new() -> Self {
+    fn new(expires: fn(&C) -> i64) -> Self {
         Self {
             entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+            expires,
         }
     }
 
@@ -82,11 +85,10 @@ impl<C: Clone> Verified<C> {
     fn get_or_verify(
         &self,
         token: &str,
-        expires: impl Fn(&C) -> i64,
         verify: impl FnOnce() -> Result<C, jsonwebtoken::errors::Error>,
     ) -> Result<C, jsonwebtoken::errors::Error> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let now = Utc::now().timestamp();
+        let (now, expires) = (Utc::now().timestamp(), self.expires);
         if let Ok(entries) = self.entries.lock() {
             if let Some(claims) = entries.get(&digest).filter(|claims| expires(claims) > now) {
                 return Ok(claims.clone());
@@ -122,9 +124,9 @@ impl Tokens {
             decoding: DecodingKey::from_ed_components(&public_x).map_err(ApiError::internal)?,
             public_x,
             access_ttl_seconds,
-            verified_access: Verified::new(),
-            verified_seats: Verified::new(),
-            verified_sessions: Verified::new(),
+            verified_access: Verified::new(|claims| claims.exp),
+            verified_seats: Verified::new(|claims| claims.exp),
+            verified_sessions: Verified::new(|claims| claims.exp),
         })
     }
 
@@ -185,13 +187,13 @@ impl Tokens {
     /// Checks a session token's signature, issuer, audience and expiry.
     pub fn verify_session(&self, token: &str) -> Result<SessionClaims, jsonwebtoken::errors::Error> {
         self.verified_sessions
-            .get_or_verify(token, |claims| claims.exp, || self.decode(token, SEAT_AUDIENCE, 0))
+            .get_or_verify(token, || self.decode(token, SEAT_AUDIENCE, 0))
     }
 
     /// Checks a seat token's signature, issuer, audience and expiry.
     pub fn verify_seat(&self, token: &str) -> Result<SeatClaims, jsonwebtoken::errors::Error> {
         self.verified_seats
-            .get_or_verify(token, |claims| claims.exp, || self.decode(token, SEAT_AUDIENCE, 0))
+            .get_or_verify(token, || self.decode(token, SEAT_AUDIENCE, 0))
     }
 
     /// Checks a token's signature, issuer, audience and expiry (give or take `leeway` seconds).
@@ -224,7 +226,7 @@ impl Tokens {
 
     fn verify_access(&self, token: &str) -> Result<AccessClaims, ApiError> {
         self.verified_access
-            .get_or_verify(token, |claims| claims.exp, || self.decode(token, ACCESS_AUDIENCE, 5))
+            .get_or_verify(token, || self.decode(token, ACCESS_AUDIENCE, 5))
             .map_err(|_| ApiError::Unauthorized("the access token is invalid or expired"))
     }
 }
@@ -365,7 +367,7 @@ mod tests {
 
     #[test]
     fn a_verified_token_is_remembered_until_it_expires() {
-        let cache = Verified::<i64>::new();
+        let cache = Verified::<i64>::new(|exp| *exp);
         let verifications = std::cell::Cell::new(0);
         let verify = |exp: i64| {
             verifications.set(verifications.get() + 1);
@@ -373,26 +375,20 @@ mod tests {
         };
         let live = Utc::now().timestamp() + 60;
         for _ in 0..3 {
-            assert_eq!(
-                cache.get_or_verify("live", |exp| *exp, || verify(live)).ok(),
-                Some(live)
-            );
+            assert_eq!(cache.get_or_verify("live", || verify(live)).ok(), Some(live));
         }
         assert_eq!(verifications.get(), 1, "verified once, then remembered");
         // One that has expired is verified again every time (and fails there).
         let expired = Utc::now().timestamp() - 1;
         for _ in 0..2 {
-            assert!(cache.get_or_verify("expired", |exp| *exp, || verify(expired)).is_ok());
+            assert!(cache.get_or_verify("expired", || verify(expired)).is_ok());
         }
         assert_eq!(verifications.get(), 3);
         // A token that fails is not remembered.
         let bad = || Err(jsonwebtoken::errors::ErrorKind::InvalidSignature.into());
-        assert!(cache.get_or_verify("forged", |exp| *exp, bad).is_err());
-        assert!(cache.get_or_verify("forged", |exp| *exp, bad).is_err());
-        assert_eq!(
-            cache.get_or_verify("forged", |exp| *exp, || verify(live)).ok(),
-            Some(live)
-        );
+        assert!(cache.get_or_verify("forged", bad).is_err());
+        assert!(cache.get_or_verify("forged", bad).is_err());
+        assert_eq!(cache.get_or_verify("forged", || verify(live)).ok(), Some(live));
         assert_eq!(verifications.get(), 4);
     }
 

@@ -1126,7 +1126,7 @@ impl Store for Engine {
     async fn seat(&self, id: SeatId) -> Result<Option<(leasehold_core::seat::Seat, leasehold_core::seat::Device)>, StoreError> {
         // One read: every online validation of a device's token asks this.
         let row: Option<SeatHolderRow> = sqlx::query_as(&format!(
-            "SELECT {SEAT_COLUMNS}, d.organisation_id, d.fingerprint, d.name, d.created_at, d.last_seen_at, d.blocked_at \
+            "SELECT {DEVICE_COLUMNS}, s.id AS seat_id, s.pool_id, s.licence_id, s.granted_at \
              FROM seats s JOIN devices d ON d.id = s.device_id WHERE s.id = $1"
         ))
         .bind(id.as_uuid())

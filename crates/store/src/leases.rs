@@ -8,6 +8,9 @@ use leasehold_core::seat::{Checkout, CheckoutOutcome, Lease, LeaseSettings};
 const LEASE_COLUMNS: &str = "e.id, e.pool_id, e.licence_id, e.user_id, e.client_id, e.granted_at, e.last_heartbeat_at, \
      e.last_activity_at, e.expires_at, e.idle_expires_at, e.released_at, e.linger_until";
 
+/// [`LEASE_COLUMNS`] as `UPDATE leases … RETURNING` names them.
+static LEASE_RETURNING: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| LEASE_COLUMNS.replace("e.", ""));
+
 fn lease_details_select() -> String {
     format!(
         "SELECT {LEASE_COLUMNS}, p.organisation_id, p.product_id, p.lease_seconds, p.grace_seconds, p.idle_seconds, \
@@ -168,7 +171,7 @@ async fn renew(
     if let Some(user) = user {
         qb.push(" AND user_id = ").push_bind(user);
     }
-    qb.push(" RETURNING ").push(LEASE_COLUMNS.replace("e.", ""));
+    qb.push(" RETURNING ").push(&*LEASE_RETURNING);
     let row: Option<LeaseRow> = qb.build_query_as().fetch_optional(&mut *conn).await.map_err(backend)?;
     Ok(row.map(Into::into))
 }

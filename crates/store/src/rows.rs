@@ -416,31 +416,28 @@ impl From<SeatRow> for leasehold_core::seat::Seat {
     }
 }
 
-/// A seat and the device holding it, in one row (the device's id is the seat's `device_id`).
+/// A device and the seat it holds, in one row (the seat's columns renamed
+/// where they would clash with the device's).
 #[derive(Debug, FromRow)]
 pub(crate) struct SeatHolderRow {
     #[sqlx(flatten)]
-    pub seat: SeatRow,
-    pub organisation_id: Uuid,
-    pub fingerprint: String,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
-    pub blocked_at: Option<DateTime<Utc>>,
+    pub device: DeviceRow,
+    pub seat_id: Uuid,
+    pub pool_id: Uuid,
+    pub licence_id: Uuid,
+    pub granted_at: DateTime<Utc>,
 }
 
 impl From<SeatHolderRow> for (leasehold_core::seat::Seat, leasehold_core::seat::Device) {
     fn from(row: SeatHolderRow) -> Self {
-        let device = DeviceRow {
-            id: row.seat.device_id,
-            organisation_id: row.organisation_id,
-            fingerprint: row.fingerprint,
-            name: row.name,
-            created_at: row.created_at,
-            last_seen_at: row.last_seen_at,
-            blocked_at: row.blocked_at,
+        let seat = SeatRow {
+            id: row.seat_id,
+            pool_id: row.pool_id,
+            licence_id: row.licence_id,
+            device_id: row.device.id,
+            granted_at: row.granted_at,
         };
-        (row.seat.into(), device.into())
+        (seat.into(), row.device.into())
     }
 }
 

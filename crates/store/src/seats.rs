@@ -379,34 +379,32 @@ async fn notice_expiring(conn: &mut Conn, ctx: &WriteContext, limit: u32) -> Res
     Ok(sent)
 }
 
+/// [`POOL_COLUMNS`] as `UPDATE pools … RETURNING` names them.
+static POOL_RETURNING: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| POOL_COLUMNS.replace("p.", ""));
+
+/// `UPDATE pools SET {set} WHERE id = $1 {condition}`: the pool as the update
+/// left it, `None` when the condition held it back.
+async fn update_pool(conn: &mut Conn, pool: Uuid, set: &str, condition: &str) -> Result<Option<Pool>, StoreError> {
+    let row: Option<PoolRow> = sqlx::query_as(&format!(
+        "UPDATE pools SET {set} WHERE id = $1 {condition} RETURNING {}",
+        *POOL_RETURNING
+    ))
+    .bind(pool)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    row.map(TryInto::try_into).transpose()
+}
+
 /// The atomic check-and-take: one conditional update, never read-then-write.
 /// The pool as the update left it when a seat was taken, `None` when none was free.
 async fn take_seat(conn: &mut Conn, pool: Uuid) -> Result<Option<Pool>, StoreError> {
-    static TAKE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!(
-            "UPDATE pools SET held = held + 1 WHERE id = $1 AND held < capacity RETURNING {}",
-            POOL_COLUMNS.replace("p.", "")
-        )
-    });
-    let row: Option<PoolRow> = sqlx::query_as(&TAKE)
-        .bind(pool)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(backend)?;
-    row.map(TryInto::try_into).transpose()
+    update_pool(conn, pool, "held = held + 1", "AND held < capacity").await
 }
 
 /// Gives a seat back to the pool: the pool as the update left it.
 async fn give_back_seat(conn: &mut Conn, pool: Uuid) -> Result<Pool, StoreError> {
-    static GIVE_BACK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!("UPDATE pools SET held = held - 1 WHERE id = $1 RETURNING {}", POOL_COLUMNS.replace("p.", ""))
-    });
-    let row: PoolRow = sqlx::query_as(&GIVE_BACK)
-        .bind(pool)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(backend)?;
-    row.try_into()
+    update_pool(conn, pool, "held = held - 1", "").await?.ok_or_else(|| backend("the pool of a held seat is gone"))
 }
 
 /// After [`take_seat`] succeeded (`pool` as it left it): the seat row, its event and its audit entry.
